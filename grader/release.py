@@ -1,0 +1,193 @@
+"""Make the student release from ``solutions/`` and check that it is right.
+
+``release``   runs nbgrader's ``generate_assignment`` for each assignment, writing
+              ``notebooks/<stem>/`` (no solutions, no hidden tests, no outputs).
+``check``     regenerates the release in a temporary folder and fails when
+              ``notebooks/`` differs from it, or when any solution line or hidden
+              test appears in ``notebooks/``.
+``solutions`` re-executes solution notebooks in place, so their saved outputs
+              (what self-learners read) always come from the current code.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+
+from . import notebook_cells as cells
+from .execute import execute, errors
+
+REPO = Path(__file__).resolve().parents[1]
+SOLUTIONS = REPO / "solutions"
+RELEASE = REPO / "notebooks"
+LEAK_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
+                "grader.hidden")
+
+
+class ReleaseError(RuntimeError):
+    """The release could not be made, or is out of sync; the message says how to fix it."""
+
+
+def tool_env() -> dict:
+    """The environment for nbgrader subprocesses: this interpreter's ``bin`` first on PATH.
+
+    nbgrader runs helper programs (``alembic``) by name, so they must be found in
+    the same environment even when it is not activated.
+    """
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", "")])
+    return env
+
+
+def _stems(stems) -> list[str]:
+    known = cells.assignments(SOLUTIONS)
+    if not stems:
+        return known
+    unknown = [s for s in stems if s not in known]
+    if unknown:
+        raise ReleaseError(f"unknown assignment(s) {unknown}; known: {known}")
+    return list(stems)
+
+
+def generate(stem: str, release_dir: Path | None = None, db_dir: Path | None = None) -> Path:
+    """Run ``nbgrader generate_assignment`` for one assignment; return the release folder.
+
+    With ``release_dir``/``db_dir`` the output and gradebook go to those folders
+    instead of ``notebooks/`` and ``build/course/`` (used by :func:`check`).
+    """
+    cmd = [sys.executable, "-m", "nbgrader", "generate_assignment", stem, "--force",
+           "--log-level=WARN"]
+    if release_dir is not None:
+        cmd.append(f"--CourseDirectory.release_directory={release_dir}")
+    if db_dir is not None:
+        cmd.append(f"--CourseDirectory.db_url=sqlite:///{db_dir / 'gradebook.db'}")
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, env=tool_env())
+    if proc.returncode != 0:
+        raise ReleaseError(f"nbgrader generate_assignment {stem} failed:\n"
+                           f"{proc.stdout}\n{proc.stderr}")
+    return (release_dir or RELEASE) / stem
+
+
+def release(stems=None) -> list[Path]:
+    """Regenerate ``notebooks/<stem>/`` for the given (default: all) assignments."""
+    out = []
+    for stem in _stems(stems):
+        out.append(generate(stem))
+        print(f"released {stem} -> {(RELEASE / stem).relative_to(REPO)}")
+    return out
+
+
+def _comparable(nb) -> list:
+    return [{"cell_type": c.cell_type, "source": c.source,
+             "metadata": dict(c.metadata), "outputs": c.get("outputs", [])}
+            for c in nb.cells]
+
+
+def leaks(stem: str, release_dir: Path = RELEASE) -> list[str]:
+    """Solution lines and hidden-test lines of ``solutions/`` found in the release."""
+    problems = []
+    src = cells.read(SOLUTIONS / stem / f"{stem}.ipynb")
+    rel_path = release_dir / stem / f"{stem}.ipynb"
+    rel = cells.read(rel_path)
+    rel_text = rel_path.read_text(encoding="utf-8")
+    for marker in LEAK_MARKERS:
+        if marker in rel_text:
+            problems.append(f"{rel_path.name}: contains '{marker}'")
+    rel_by_id = {cells.nbgrader_meta(c).get("grade_id"): c for c in rel.cells}
+    for cell in src.cells:
+        meta = cells.nbgrader_meta(cell)
+        gid = meta.get("grade_id")
+        if not gid:
+            continue
+        secret = _secret_lines(cell.source, meta)
+        released = rel_by_id.get(gid)
+        if released is None:
+            continue
+        shown = {line.strip() for line in released.source.splitlines()}
+        for line in secret:
+            if line in shown:
+                problems.append(f"{rel_path.name}, cell {gid}: leaks `{line}`")
+    return problems
+
+
+def _secret_lines(source: str, meta: dict) -> list[str]:
+    """Lines between solution or hidden-test markers that are worth checking for leaks."""
+    secret, inside = [], False
+    for raw in source.splitlines():
+        line = raw.strip()
+        if line in ("### BEGIN SOLUTION", "### BEGIN HIDDEN TESTS"):
+            inside = True
+            continue
+        if line in ("### END SOLUTION", "### END HIDDEN TESTS"):
+            inside = False
+            continue
+        if inside and len(line) >= 8 and not line.startswith("#") and line not in (
+                "return out", "pass", "return result"):
+            secret.append(line)
+    return secret
+
+
+def check(stems=None) -> list[str]:
+    """Problems with ``notebooks/`` (empty when it is in sync and leaks nothing)."""
+    problems = []
+    with tempfile.TemporaryDirectory(prefix="cnn-release-") as tmp:
+        tmp = Path(tmp)
+        for stem in _stems(stems):
+            mine = RELEASE / stem / f"{stem}.ipynb"
+            if not mine.is_file():
+                problems.append(f"{stem}: {mine.relative_to(REPO)} is missing; "
+                                f"run `python -m grader release {stem}`")
+                continue
+            generate(stem, release_dir=tmp / "release", db_dir=tmp)
+            fresh = cells.read(tmp / "release" / stem / f"{stem}.ipynb")
+            try:
+                shipped = cells.read(mine)
+            except Exception as err:  # noqa: BLE001 - a broken file is a finding
+                problems.append(f"{stem}: {mine.name} is not a readable notebook ({err})")
+                continue
+            if _comparable(fresh) != _comparable(shipped):
+                problems.append(f"{stem}: notebooks/ is out of sync with solutions/; "
+                                f"run `python -m grader release {stem}` and commit")
+            extra = sorted(p.name for p in (RELEASE / stem).iterdir()) 
+            expected = sorted(p.name for p in (tmp / "release" / stem).iterdir())
+            if extra != expected:
+                problems.append(f"{stem}: release files {extra} differ from the "
+                                f"generated {expected}")
+            problems += leaks(stem)
+        stray = sorted(p.name for p in RELEASE.iterdir()
+                       if p.is_dir() and p.name not in cells.assignments(SOLUTIONS))
+        if stray and not stems:
+            problems.append(f"notebooks/ has folders with no source in solutions/: {stray}")
+    return problems
+
+
+def _tidy_metadata(nb) -> None:
+    """Drop volatile notebook metadata (interpreter versions) so diffs stay clean."""
+    nb.metadata["language_info"] = {"name": "python"}
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+
+
+def run_solutions(stems=None, save: bool = True, timeout: int = 900) -> None:
+    """Execute each solution notebook in a fresh kernel and save it with its outputs."""
+    for stem in _stems(stems):
+        path = SOLUTIONS / stem / f"{stem}.ipynb"
+        nb = nbformat.read(str(path), as_version=4)
+        execute(nb, path.parent, timeout=timeout, env={"MPLBACKEND": "module://matplotlib_inline.backend_inline"})
+        bad = errors(nb)
+        if bad:
+            raise ReleaseError(f"{stem}: cells raised errors: {bad}")
+        _tidy_metadata(nb)
+        if save:
+            nbformat.write(nb, str(path))
+        print(f"executed {stem}" + (" (saved with outputs)" if save else ""))
+
+
+def dump(nb) -> str:
+    """Stable JSON text of a notebook (for debugging diffs)."""
+    return json.dumps(nb, indent=1, sort_keys=True)
