@@ -27,6 +27,9 @@ def mnist_path():
     """Path of a real MNIST file, or skip with the reason when none is present."""
     path = os.environ.get("MNIST_PATH")
     if not path or not Path(path).is_file():
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must test the real MNIST loader, but MNIST_PATH={path!r} "
+                        "is not a file (.ci/run points it at ../shared/data/mnist.npz)")
         pytest.skip("no MNIST file: set MNIST_PATH to mnist.npz (CI points it at "
                     "../shared/data/mnist.npz)")
     return Path(path)

@@ -291,12 +291,16 @@ def check_equal(actual: Any, expected: Any, name: str, *,
                 mistakes: Mapping[str, Any] | None = None,
                 what: str = "value") -> None:
     """Exact comparison for tuples, ints and other plain values."""
+    if isinstance(expected, tuple) and isinstance(actual, (list, np.ndarray)) \
+            and not isinstance(actual, tuple):
+        same = len(actual) == len(expected) and all(a == e for a, e in zip(actual, expected))
+        fail(f"`{name}` returned a {type(actual).__name__} {fmt_value(actual)}; expected a tuple.",
+             f"Expected: {expected!r}",
+             hint="return `tuple(...)` (a tuple, like Keras shapes), not a list."
+             if same else None)
     if actual == expected and type(actual) is type(expected):
         return
     if actual == expected:
-        if isinstance(expected, tuple) and not isinstance(actual, tuple):
-            fail(f"`{name}` returned a {type(actual).__name__}; expected a tuple.",
-                 hint="return `tuple(...)` (a tuple, like Keras shapes), not a list.")
         if isinstance(expected, int) and not isinstance(actual, (int, np.integer)):
             fail(f"`{name}` returned {actual!r} of type {type(actual).__name__}; expected an int.",
                  hint="use `//` or `int(...)` so the result is an integer.")

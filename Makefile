@@ -1,0 +1,48 @@
+# One-command set-up: every target creates the environment (.venv) first if needed.
+#   make demo   release the notebooks and autograde the bundled example class
+#   make test   the whole test suite (what CI runs)
+#   make lab    JupyterLab on the student notebooks
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(abspath $(VENV))/bin
+export PATH := $(BIN):$(PATH)
+# On the course's build machines MNIST sits beside the repository; elsewhere it is
+# downloaded on first use into data/ (see utils/data.py).
+ifneq ($(wildcard ../shared/data/mnist.npz),)
+export MNIST_PATH ?= $(abspath ../shared/data/mnist.npz)
+endif
+PYTEST_ARGS ?=
+
+.PHONY: install demo test test-fast lab release check solutions clean
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	@touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(BIN)/python -m grader demo
+
+test: install
+	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+test-fast: install
+	$(BIN)/python -m pytest -n 2 -m "not slow and not browser" $(PYTEST_ARGS)
+
+lab: install
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+release: install
+	$(BIN)/python -m grader release
+
+check: install
+	$(BIN)/python -m grader check
+
+solutions: install
+	$(BIN)/python -m grader solutions
+
+clean:
+	rm -rf build
