@@ -44,8 +44,8 @@ def tool_env() -> dict:
     return env
 
 
-def _stems(stems) -> list[str]:
-    known = cells.assignments(SOLUTIONS)
+def _stems(stems, solutions: Path = SOLUTIONS) -> list[str]:
+    known = cells.assignments(solutions)
     if not stems:
         return known
     unknown = [s for s in stems if s not in known]
@@ -54,14 +54,18 @@ def _stems(stems) -> list[str]:
     return list(stems)
 
 
-def generate(stem: str, release_dir: Path | None = None, db_dir: Path | None = None) -> Path:
+def generate(stem: str, release_dir: Path | None = None, db_dir: Path | None = None,
+             solutions: Path = SOLUTIONS) -> Path:
     """Run ``nbgrader generate_assignment`` for one assignment; return the release folder.
 
     With ``release_dir``/``db_dir`` the output and gradebook go to those folders
-    instead of ``notebooks/`` and ``build/course/`` (used by :func:`check`).
+    instead of ``notebooks/`` and ``build/course/`` (used by :func:`check`);
+    ``solutions`` names another source folder (used by tests).
     """
     cmd = [sys.executable, "-m", "nbgrader", "generate_assignment", stem, "--force",
            "--log-level=WARN"]
+    if Path(solutions) != SOLUTIONS:
+        cmd.append(f"--CourseDirectory.source_directory={Path(solutions).resolve()}")
     if release_dir is not None:
         cmd.append(f"--CourseDirectory.release_directory={release_dir}")
     if db_dir is not None:
@@ -88,10 +92,10 @@ def _comparable(nb) -> list:
             for c in nb.cells]
 
 
-def leaks(stem: str, release_dir: Path = RELEASE) -> list[str]:
+def leaks(stem: str, release_dir: Path = RELEASE, solutions: Path = SOLUTIONS) -> list[str]:
     """Solution lines and hidden-test lines of ``solutions/`` found in the release."""
     problems = []
-    src = cells.read(SOLUTIONS / stem / f"{stem}.ipynb")
+    src = cells.read(solutions / stem / f"{stem}.ipynb")
     rel_path = release_dir / stem / f"{stem}.ipynb"
     rel = cells.read(rel_path)
     rel_text = rel_path.read_text(encoding="utf-8")
@@ -132,18 +136,18 @@ def _secret_lines(source: str, meta: dict) -> list[str]:
     return secret
 
 
-def check(stems=None) -> list[str]:
+def check(stems=None, solutions: Path = SOLUTIONS, release_dir: Path = RELEASE) -> list[str]:
     """Problems with ``notebooks/`` (empty when it is in sync and leaks nothing)."""
     problems = []
     with tempfile.TemporaryDirectory(prefix="cnn-release-") as tmp:
         tmp = Path(tmp)
-        for stem in _stems(stems):
-            mine = RELEASE / stem / f"{stem}.ipynb"
+        for stem in _stems(stems, solutions):
+            mine = release_dir / stem / f"{stem}.ipynb"
             if not mine.is_file():
-                problems.append(f"{stem}: {mine.relative_to(REPO)} is missing; "
+                problems.append(f"{stem}: {mine} is missing; "
                                 f"run `python -m grader release {stem}`")
                 continue
-            generate(stem, release_dir=tmp / "release", db_dir=tmp)
+            generate(stem, release_dir=tmp / "release", db_dir=tmp, solutions=solutions)
             fresh = cells.read(tmp / "release" / stem / f"{stem}.ipynb")
             try:
                 shipped = cells.read(mine)
@@ -153,14 +157,14 @@ def check(stems=None) -> list[str]:
             if _comparable(fresh) != _comparable(shipped):
                 problems.append(f"{stem}: notebooks/ is out of sync with solutions/; "
                                 f"run `python -m grader release {stem}` and commit")
-            extra = sorted(p.name for p in (RELEASE / stem).iterdir()) 
+            extra = sorted(p.name for p in (release_dir / stem).iterdir())
             expected = sorted(p.name for p in (tmp / "release" / stem).iterdir())
             if extra != expected:
                 problems.append(f"{stem}: release files {extra} differ from the "
                                 f"generated {expected}")
-            problems += leaks(stem)
-        stray = sorted(p.name for p in RELEASE.iterdir()
-                       if p.is_dir() and p.name not in cells.assignments(SOLUTIONS))
+            problems += leaks(stem, release_dir, solutions)
+        stray = sorted(p.name for p in release_dir.iterdir()
+                       if p.is_dir() and p.name not in cells.assignments(solutions))
         if stray and not stems:
             problems.append(f"notebooks/ has folders with no source in solutions/: {stray}")
     return problems
