@@ -152,3 +152,19 @@ def test_every_answer_has_a_test(stem):
             f"{stem}: answer {gid} ({sorted(defined)}) is used by no test cell")
         assert any(name in hidden for name in defined), (
             f"{stem}: answer {gid} ({sorted(defined)}) has no hidden test")
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_notebook_structure(stem):
+    """Learning goals first, key points at the end, a figure, seeds set in the setup cell."""
+    nb = cells.read(solution_path(stem))
+    markdown = [c.source.lower() for c in nb.cells if c.cell_type == "markdown"]
+    assert markdown and "learning goals" in markdown[0] + (markdown[1] if len(markdown) > 1 else ""), \
+        f"{stem}: the notebook should open with its learning goals"
+    assert any("key points" in m for m in markdown[-3:]), f"{stem}: no key points recap at the end"
+    figures = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+               if "image/png" in o.get("data", {})]
+    assert figures, f"{stem}: the executed solution shows no figure"
+    setup = next(c.source for c in nb.cells if c.cell_type == "code")
+    assert "seed" in setup.lower(), f"{stem}: the setup cell should set seeds explicitly"
+    assert "import *" not in "\n".join(c.source for c in nb.cells if c.cell_type == "code")

@@ -120,8 +120,8 @@ def _check_unchanged(name: str, before: Any, after: Any) -> None:
         if isinstance(b, np.ndarray) and not np.array_equal(b, a, equal_nan=True):
             fail(f"`{name}` changed its input argument #{i + 1} in place.",
                  "Inputs must be left as they were: the caller may still need them.",
-                 hint="write the result into a new array (e.g. `np.maximum(0, Z)` or "
-                      "`out = np.zeros(...)`) instead of assigning into the input.")
+                 hint="build the result in a new array (`out = np.zeros(...)`, or work on "
+                      "`x = x.copy()`) instead of assigning into the input.")
 
 
 # ---------------------------------------------------------------- comparing
@@ -212,6 +212,7 @@ def check_array(actual: Any, expected: Any, name: str, *,
     check_shape(arr, exp.shape, name, inputs, shape_mistakes, formula)
     if require_float and not np.issubdtype(arr.dtype, np.floating):
         fail(f"`{name}` returned dtype {arr.dtype}{where}; expected a float array.",
+             f"Inputs:\n{describe_case(inputs)}" if inputs else "",
              hint="create the output with a float dtype (e.g. `np.zeros(shape)`, "
                   "which is float64) so fractional results are not truncated.")
     arr_f = arr.astype(np.float64)
