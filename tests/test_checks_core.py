@@ -127,3 +127,22 @@ def test_check_raises():
 def test_large_arrays_are_summarised():
     text = core.fmt_array(np.zeros((20, 20)))
     assert "shape (20, 20)" in text and len(text) < 400
+
+
+def test_call_protects_the_callers_arrays_and_names_inputs():
+    """A mutating function is reported, and the caller's array is still intact."""
+    x = np.array([-1.0, 2.0])
+
+    def relu_in_place(z):
+        z[z < 0] = 0
+        return z
+
+    with pytest.raises(CheckFailure):
+        core.call(relu_in_place, x)
+    assert x.tolist() == [-1.0, 2.0]
+
+    def needs_kernel(image, kernel):
+        return image[kernel]
+
+    msg = message(core.call, needs_kernel, np.ones(2), 5)
+    assert "image = [1., 1.]" in msg and "kernel = 5" in msg

@@ -18,6 +18,7 @@ outputs of typical mistakes.
 from __future__ import annotations
 
 import copy
+import inspect
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
@@ -81,22 +82,45 @@ def _indent(text: str, pad: str = "    ") -> str:
 
 
 # ---------------------------------------------------------------- calling
+def _copy_input(value: Any) -> Any:
+    """A private copy of an input, so a student's function cannot change the caller's."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, (dict, list, tuple)):
+        try:
+            return copy.deepcopy(value)
+        except Exception:  # noqa: BLE001 - uncopyable contents are passed as they are
+            return value
+    return value
+
+
+def named_inputs(fn: Callable, args: tuple, kwargs: dict) -> dict:
+    """``{parameter name: value}`` for a call, falling back to ``arg0, arg1 ...``."""
+    try:
+        bound = inspect.signature(fn).bind(*args, **kwargs)
+        return dict(bound.arguments)
+    except (TypeError, ValueError):
+        inputs = {f"arg{i}": a for i, a in enumerate(args)}
+        inputs.update(kwargs)
+        return inputs
+
+
 def call(fn: Callable, *args: Any, name: str | None = None, **kwargs: Any) -> Any:
     """Call a student's function on *copies* of its inputs and return the result.
 
     Turns the errors a student meets most into a message that says what to do:
     a stub still raising ``NotImplementedError``, an exception inside the
-    function (shown with the inputs that caused it), and a mutated input.
+    function (shown with the inputs that caused it), and a mutated input (the
+    copies are compared with the originals afterwards; the originals stay intact).
     """
     name = name or getattr(fn, "__name__", "your function")
     if not callable(fn):
         fail(f"`{name}` is not a function: it is {type(fn).__name__} {fmt_value(fn)}.",
              hint="run the cell that defines it, and keep its name and signature.")
-    inputs = {f"arg{i}": a for i, a in enumerate(args)}
-    inputs.update(kwargs)
-    before = copy.deepcopy((args, kwargs))
+    c_args = tuple(_copy_input(a) for a in args)
+    c_kwargs = {k: _copy_input(v) for k, v in kwargs.items()}
     try:
-        out = fn(*args, **kwargs)
+        out = fn(*c_args, **c_kwargs)
     except NotImplementedError:
         raise CheckFailure(
             f"`{name}` is not written yet: it still raises NotImplementedError.\n"
@@ -107,8 +131,8 @@ def call(fn: Callable, *args: Any, name: str | None = None, **kwargs: Any) -> An
     except Exception as err:  # noqa: BLE001 - any student error becomes a message
         raise CheckFailure(
             f"`{name}` raised {type(err).__name__}: {err}\n"
-            f"It was called with:\n{describe_case(inputs)}") from err
-    _check_unchanged(name, before, (args, kwargs))
+            f"It was called with:\n{describe_case(named_inputs(fn, args, kwargs))}") from err
+    _check_unchanged(name, (args, kwargs), (c_args, c_kwargs))
     return out
 
 
@@ -322,8 +346,7 @@ def check_raises(fn: Callable, exc_type: type, *args: Any, name: str | None = No
                  why: str = "", **kwargs: Any) -> None:
     """Fail unless ``fn(*args, **kwargs)`` raises ``exc_type``."""
     name = name or getattr(fn, "__name__", "your function")
-    inputs = {f"arg{i}": a for i, a in enumerate(args)}
-    inputs.update(kwargs)
+    inputs = named_inputs(fn, args, kwargs)
     try:
         out = fn(*args, **kwargs)
     except NotImplementedError:
