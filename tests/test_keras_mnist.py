@@ -1,0 +1,313 @@
+"""Notebook 07 (Keras on MNIST): data, preprocess and model checks, hidden tests, figures.
+
+No test here trains on 60,000 images: the architecture and compile settings are
+inspected, preprocess runs on real digits, and learning is checked on small subsets.
+"""
+from __future__ import annotations
+
+import os
+import re
+import time
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from grader.hidden import keras_mnist as hidden  # noqa: E402
+from nbtools import solution_namespace, solution_path  # noqa: E402
+from utils.checks import CheckFailure  # noqa: E402
+from utils.checks import keras_mnist as check  # noqa: E402
+
+STEM = "07_keras_mnist"
+
+
+@pytest.fixture(scope="module")
+def ns():
+    return solution_namespace(STEM)
+
+
+def fails(fn, *args, match: str):
+    with pytest.raises(CheckFailure) as info:
+        fn(*args)
+    assert re.search(match, str(info.value), re.I | re.S), str(info.value)
+    return str(info.value)
+
+
+# ---------------------------------------------------------------- data
+def test_real_loader_and_preprocess_on_real_mnist(mnist_path, ns):
+    from utils.data import load_mnist
+
+    (x_train, y_train), (x_test, y_test) = load_mnist(mnist_path)
+    assert x_train.shape == (60000, 28, 28) and x_test.shape == (10000, 28, 28)
+    assert x_train.dtype == np.uint8 and y_train.dtype == np.uint8
+    x, y = ns["preprocess"](x_test, y_test)
+    assert x.shape == (10000, 28, 28, 1) and x.dtype == np.float32
+    assert x.min() == 0.0 and x.max() == 1.0
+    assert y.shape == (10000, 10) and np.array_equal(y.argmax(axis=1), y_test)
+    assert np.array_equal(y.sum(axis=1), np.ones(10000))
+    hidden.preprocess_real_digits(ns["preprocess"])
+
+
+def test_preprocess_check_passes_other_correct_styles(ns):
+    import keras
+
+    def numpy_style(images, labels):
+        x = (images / 255.0).astype(np.float32).reshape(-1, 28, 28, 1)
+        return x, np.eye(10, dtype=int)[labels]
+
+    def keras_style(images, labels):
+        return (np.expand_dims(images, -1).astype("float32") / 255,
+                keras.utils.to_categorical(labels))
+
+    for fn in (ns["preprocess"], numpy_style, keras_style):
+        check.preprocess_examples(fn)
+    hidden.preprocess_real_digits(numpy_style)
+
+
+PREPROCESS_MISTAKES = {
+    "unscaled": (lambda im, lab: (im.astype("float32")[..., None], np.eye(10)[lab]),
+                 "not scaled: divide by 255"),
+    "integer-divided": (lambda im, lab: ((im // 255)[..., None], np.eye(10)[lab]),
+                        "integer division"),
+    "integer-divided, then float": (
+        lambda im, lab: ((im // 255).astype("float32")[..., None], np.eye(10)[lab]),
+        "integer division"),
+    "channels-first": (lambda im, lab: ((im / 255).astype("float32")[:, None], np.eye(10)[lab]),
+                       "channels-first"),
+    "no channel axis": (lambda im, lab: ((im / 255).astype("float32"), np.eye(10)[lab]),
+                        "channel axis is missing"),
+    "float64": (lambda im, lab: ((im / 255)[..., None], np.eye(10)[lab]), "float64"),
+    "labels not one-hot": (lambda im, lab: ((im / 255).astype("float32")[..., None], lab),
+                           "not one-hot"),
+    "standardised": (lambda im, lab: (((im - im.mean()) / im.std()).astype("float32")[..., None],
+                                      np.eye(10)[lab]), "standardised"),
+    "input mutated": (lambda im, lab: (np.divide(im, 255, out=im, casting="unsafe"), lab),
+                      "changed its input"),
+}
+
+
+@pytest.mark.parametrize("mistake", sorted(PREPROCESS_MISTAKES))
+def test_preprocess_mistakes_are_named(mistake, mnist_path):
+    fn, message = PREPROCESS_MISTAKES[mistake]
+    fails(check.preprocess_examples, fn, match=message)
+    fails(hidden.preprocess_real_digits, fn, match=message)
+
+
+# ---------------------------------------------------------------- model
+def _model(*, drop=None, kernel=(3, 3), conv_kw=None, act="relu", last="softmax", loss="categorical_crossentropy",
+           optimizer="rmsprop", compile=True):
+    import keras
+    from keras import layers
+
+    stack = [
+        ("conv1", layers.Conv2D(32, kernel, activation=act, **(conv_kw or {}))),
+        ("pool1", layers.MaxPooling2D((2, 2))),
+        ("conv2", layers.Conv2D(64, (3, 3), activation="relu")),
+        ("pool2", layers.MaxPooling2D((2, 2))),
+        ("conv3", layers.Conv2D(64, (3, 3), activation="relu")),
+        ("flatten", layers.Flatten()),
+        ("dense", layers.Dense(64, activation="relu")),
+        ("out", layers.Dense(10, activation=last)),
+    ]
+    model = keras.Sequential([keras.Input(shape=(28, 28, 1))]
+                             + [layer for name, layer in stack if name != drop])
+    if compile:
+        model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
+    return model
+
+
+def test_solution_model_passes_every_check(ns, capsys):
+    model = ns["build_model"]()
+    assert model.count_params() == 93322
+    assert [type(layer).__name__ for layer in model.layers] == [
+        "Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Conv2D", "Flatten", "Dense", "Dense"]
+    check.build_model_architecture(ns["build_model"])
+    check.build_model_compile(ns["build_model"])
+    hidden.build_model_exact(ns["build_model"])
+    hidden.compile_exact(ns["build_model"])
+    check.preprocess_examples(ns["preprocess"])
+    assert capsys.readouterr().out.count("\u2714") == 5
+
+
+def test_other_correct_keras_styles_pass():
+    import keras
+    from keras import layers
+
+    def functional_with_objects():
+        inputs = keras.Input(shape=(28, 28, 1))
+        h = layers.Conv2D(32, 3)(inputs)
+        h = layers.Activation("relu")(h)
+        h = layers.MaxPooling2D(pool_size=2)(h)
+        h = layers.Conv2D(64, kernel_size=(3, 3), activation=keras.activations.relu)(h)
+        h = layers.MaxPool2D()(h)
+        h = layers.Conv2D(64, 3)(h)
+        h = layers.ReLU()(h)
+        h = layers.Flatten()(h)
+        h = layers.Dense(64, activation="relu")(h)
+        outputs = layers.Dense(10)(h)
+        outputs = layers.Softmax()(outputs)
+        model = keras.Model(inputs, outputs)
+        model.compile(optimizer=keras.optimizers.RMSprop(),
+                      loss=keras.losses.CategoricalCrossentropy(),
+                      metrics=[keras.metrics.CategoricalAccuracy()])
+        return model
+
+    check.build_model_architecture(functional_with_objects)
+    check.build_model_compile(functional_with_objects)
+    hidden.build_model_exact(functional_with_objects)
+    hidden.compile_exact(functional_with_objects)
+
+
+ARCHITECTURE_MISTAKES = {
+    "missing layer": (dict(drop="pool2"), "missing layer: MaxPooling2D"),
+    "missing activation": (dict(act=None), "missing activation"),
+    "missing softmax": (dict(last=None), "activation='softmax'"),
+    "wrong kernel size": (dict(kernel=(5, 5)), "wrong kernel size"),
+    "same padding": (dict(conv_kw={"padding": "same"}), "padding='same'"),
+}
+
+
+@pytest.mark.parametrize("mistake", sorted(ARCHITECTURE_MISTAKES))
+def test_architecture_mistakes_are_named(mistake):
+    kwargs, message = ARCHITECTURE_MISTAKES[mistake]
+
+    def build():
+        return _model(**kwargs)
+
+    fails(check.build_model_architecture, build, match=message)
+    fails(hidden.build_model_exact, build, match=message)
+
+
+def test_input_and_build_mistakes_are_named():
+    import keras
+    from keras import layers
+
+    def channels_first_input():
+        return keras.Sequential([keras.Input(shape=(1, 28, 28)), layers.Flatten(),
+                                 layers.Dense(10, activation="softmax")])
+
+    fails(check.build_model_architecture, channels_first_input, match="channels-first")
+    fails(check.build_model_architecture, lambda: None, match="returned None")
+    fails(check.build_model_architecture,
+          lambda: keras.Sequential([layers.Conv2D(32, 3)]), match="not built")
+    shared = _model()
+    fails(hidden.build_model_exact, lambda: shared, match="same model object twice")
+
+
+COMPILE_MISTAKES = {
+    "sparse loss": (dict(loss="sparse_categorical_crossentropy"), "expects integer labels"),
+    "mse loss": (dict(loss="mse"), "regression loss"),
+    "binary loss": (dict(loss="binary_crossentropy"), "binary_crossentropy is for yes/no"),
+    "sgd": (dict(optimizer="sgd"), "optimizer is SGD"),
+    "adam": (dict(optimizer="adam"), "optimizer is Adam"),
+    "from logits": (dict(loss=None), "from_logits=True"),
+    "not compiled": (dict(compile=False), "not compiled"),
+}
+
+
+@pytest.mark.parametrize("mistake", sorted(COMPILE_MISTAKES))
+def test_compile_mistakes_are_named(mistake):
+    import keras
+
+    kwargs, message = COMPILE_MISTAKES[mistake]
+    if kwargs.get("loss", "") is None:
+        kwargs = dict(loss=keras.losses.CategoricalCrossentropy(from_logits=True))
+    fails(check.build_model_compile, lambda: _model(**kwargs), match=message)
+    fails(hidden.compile_exact, lambda: _model(**kwargs), match=message)
+
+
+def test_metric_missing_is_named():
+    def no_metric():
+        model = _model(compile=False)
+        model.compile(optimizer="rmsprop", loss="categorical_crossentropy")
+        return model
+
+    fails(check.build_model_compile, no_metric, match="metrics=\\['accuracy'\\]")
+
+
+# ---------------------------------------------------------------- learning
+def test_synthetic_learning_check_passes_and_fails(ns):
+    import keras
+
+    t0 = time.perf_counter()
+    check.build_model_learns(ns["build_model"])
+    assert time.perf_counter() - t0 < 30
+
+    def frozen():  # a model that cannot learn: learning rate 0
+        model = _model(compile=False)
+        model.compile(optimizer=keras.optimizers.RMSprop(learning_rate=0.0),
+                      loss="categorical_crossentropy", metrics=["accuracy"])
+        return model
+
+    fails(check.build_model_learns, frozen, match="does not learn")
+    x, y = check.synthetic_patterns(5, seed=0)
+    with pytest.raises(CheckFailure, match="budget"):
+        check.check_learns(_model(), x, y, x, y, epochs=1, batch_size=10, min_accuracy=0.0,
+                           budget_s=0.0, what="a tiny set")
+    sparse = lambda: _model(loss="sparse_categorical_crossentropy")  # noqa: E731
+    fails(check.build_model_learns, sparse, match="raised|does not learn")
+
+
+@pytest.mark.slow
+def test_hidden_learning_on_mnist_subset(ns, mnist_path, capsys):
+    t0 = time.perf_counter()
+    hidden.learns_on_mnist_subset(ns["build_model"])
+    assert time.perf_counter() - t0 < hidden.TIME_BUDGET_S
+    assert "held-out digits" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- figures
+def test_confusion_counts_and_figures(ns):
+    from utils.plotting import keras_mnist as mnist_plots
+
+    y_true = np.array([0, 1, 2, 2, 9, 9, 9])
+    y_pred = np.array([0, 1, 2, 7, 9, 4, 9])
+    counts = mnist_plots.confusion_counts(y_true, y_pred)
+    assert counts.shape == (10, 10) and counts.sum() == 7 and np.trace(counts) == 5
+    assert counts[2, 7] == 1 and counts[9, 4] == 1 and counts[9, 9] == 2
+    fig = mnist_plots.plot_confusion_matrix(y_true, y_pred)
+    assert "2 errors in 7" in fig.axes[0].get_title()
+    images = np.random.default_rng(0).uniform(size=(7, 28, 28, 1))
+    probs = np.full((7, 10), 0.1)
+    fig = mnist_plots.show_misclassified(images, y_true, y_pred, probs)
+    assert len([ax for ax in fig.axes if ax.get_title()]) == 2
+    model = ns["build_model"]()
+    sobel = np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]])
+    fig = mnist_plots.show_first_layer_filters(model, compare={"SOBEL_X": sobel})
+    assert len(fig.axes) == 32
+    assert sum("SOBEL_X" in ax.get_title() for ax in fig.axes) == 1
+    with pytest.raises(ValueError, match="labels"):
+        mnist_plots.confusion_counts([1, 2], [1])
+
+
+# ---------------------------------------------------------------- the notebook
+def test_saved_solution_reaches_the_spec_accuracy():
+    """The executed solution (full 5-epoch run) shows test accuracy >= 0.99 and its time."""
+    from grader import notebook_cells as cells
+
+    nb = cells.read(solution_path(STEM))
+    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
+                   for o in c.get("outputs", []))
+    assert "training on 60,000 images for 5 epoch(s), batch size 64" in text
+    accuracy = float(re.search(r"test accuracy: ([\d.]+)", text).group(1))
+    assert accuracy >= 0.99
+    assert re.search(r"training time: \d+ s for 5 epoch\(s\) on 60,000 images", text)
+
+
+@pytest.mark.slow
+def test_solution_runs_fast_when_grading(mnist_path):
+    """Under the autograder the solution shrinks its training and every test still passes."""
+    from grader import notebook_cells as cells
+    from grader.execute import errors, execute
+
+    nb = cells.read(solution_path(STEM))
+    t0 = time.perf_counter()
+    execute(nb, solution_path(STEM).parent, timeout=300,
+            env={"CNN_COURSE_GRADING": "1", "MNIST_PATH": str(mnist_path)})
+    assert errors(nb) == []
+    assert time.perf_counter() - t0 < 90
+    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
+                   for o in c.get("outputs", []))
+    assert "training on 3,000 images for 1 epoch(s)" in text
+    assert text.count("\u2714") == 8
