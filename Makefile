@@ -32,8 +32,14 @@ test: install
 test-fast: install
 	$(BIN)/python -m pytest -n 2 -m "not slow and not browser" $(PYTEST_ARGS)
 
+# JupyterLab for students: notebooks/ as the root folder, figures inline (whatever
+# MPLBACKEND the shell has), nbgrader's lab extension on (Validate button in each
+# notebook, Nbgrader > Assignment List). Extra options: make lab LAB_ARGS="--port=8899";
+# another folder: make lab LAB_ROOT=path (tests/test_browser.py runs it this way).
+lab: LAB_ROOT ?= notebooks
 lab: install
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	MPLBACKEND=module://matplotlib_inline.backend_inline $(BIN)/jupyter lab \
+	  --ServerApp.root_dir="$(LAB_ROOT)" $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 release: install
 	$(BIN)/python -m grader release
