@@ -146,3 +146,21 @@ def test_call_protects_the_callers_arrays_and_names_inputs():
 
     msg = message(core.call, needs_kernel, np.ones(2), 5)
     assert "image = [1., 1.]" in msg and "kernel = 5" in msg
+
+
+def test_jupyter_shows_the_message_not_our_traceback():
+    """IPython renders CheckFailure as the message plus only the student's frames."""
+    def student_conv(image, kernel):
+        return image[kernel]  # IndexError inside the student's code
+
+    with pytest.raises(CheckFailure) as err:
+        core.call(student_conv, np.ones(2), 5)
+    lines = err.value._render_traceback_()
+    text = "\n".join(lines)
+    assert "Test failed" in lines[0] and "raised IndexError" in text
+    assert "Where it happened in your code:" in text and "student_conv" in text
+    assert "utils/checks/core.py" not in text
+
+    with pytest.raises(CheckFailure) as err:
+        core.check_array(np.zeros(2), np.ones(2), "f")
+    assert "Where it happened" not in "\n".join(err.value._render_traceback_())

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import copy
 import inspect
+import traceback
+from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
@@ -27,8 +29,28 @@ TICK = "\u2714"  # heavy check mark
 SMALL = 64  # arrays with at most this many elements are printed in full
 
 
+_OUR_CODE = (str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parents[2] / "grader"))
+
+
 class CheckFailure(AssertionError):
-    """A test found a wrong answer; the message explains what and why."""
+    """A test found a wrong answer; the message explains what and why.
+
+    In Jupyter, IPython shows the message itself instead of a traceback through
+    the course's check modules (``_render_traceback_``); when the student's own
+    code raised, the frames of *their* code are shown under it.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        lines = [f"\x1b[1;31m\u2718 Test failed\x1b[0m ({type(self).__name__})"]
+        lines += str(self).splitlines()
+        cause = self.__cause__
+        if cause is not None and not isinstance(cause, CheckFailure):
+            frames = [f for f in traceback.extract_tb(cause.__traceback__)
+                      if not f.filename.startswith(_OUR_CODE)]
+            if frames:
+                lines.append("Where it happened in your code:")
+                lines += [line.rstrip("\n") for line in traceback.format_list(frames)]
+        return lines
 
 
 def passed(what: str) -> None:
