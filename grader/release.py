@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -170,11 +171,30 @@ def check(stems=None, solutions: Path = SOLUTIONS, release_dir: Path = RELEASE) 
     return problems
 
 
+# TensorFlow's C++ start-up log (absl writes it to stderr before TF_CPP_MIN_LOG_LEVEL applies):
+# lines such as "I0000 00:00:1795407338.57 6326 port.cc:153] oneDNN custom operations ...".
+_TF_LOG_LINE = re.compile(r"^([IWEF]\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ \S+:\d+\]"
+                          r"|WARNING: All log messages before absl::InitializeLog\(\))")
+
+
 def _tidy_metadata(nb) -> None:
-    """Drop volatile notebook metadata (interpreter versions) so diffs stay clean."""
+    """Drop volatile metadata (interpreter versions) and TensorFlow's start-up log lines
+    from saved outputs, so diffs stay clean and readers see only the course's output."""
     nb.metadata["language_info"] = {"name": "python"}
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
+        if cell.cell_type != "code":
+            continue
+        kept = []
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                lines = [ln for ln in out.get("text", "").splitlines(keepends=True)
+                         if not _TF_LOG_LINE.match(ln)]
+                if not "".join(lines).strip():
+                    continue
+                out["text"] = "".join(lines)
+            kept.append(out)
+        cell["outputs"] = kept
 
 
 def run_solutions(stems=None, save: bool = True, timeout: int = 900) -> None:
