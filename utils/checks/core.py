@@ -295,6 +295,25 @@ def diagnose(actual: np.ndarray, mistakes: Mapping[str, Any] | None,
     return None
 
 
+def group_alternatives(candidates: Mapping[str, Any]) -> dict:
+    """Merge mistakes that give the same result: ``{"A\n  or: B": result}``.
+
+    ``candidates`` maps a description to a shape (tuple) or an array; when two
+    mistakes cannot be told apart from their output, the message names both.
+    """
+    groups: list[tuple[Any, list[str]]] = []
+    for description, result in candidates.items():
+        for seen, names in groups:
+            same = (seen == result if isinstance(result, tuple) else
+                    np.shape(seen) == np.shape(result) and np.allclose(seen, result))
+            if same:
+                names.append(description)
+                break
+        else:
+            groups.append((result, [description]))
+    return {"\n  or: ".join(names): result for result, names in groups}
+
+
 def check_scalar(actual: Any, expected: float, name: str, *,
                  inputs: Mapping[str, Any] | None = None,
                  mistakes: Mapping[str, float] | None = None,

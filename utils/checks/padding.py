@@ -15,7 +15,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from .core import (CheckFailure, as_array, call, check_array, check_raises, check_scalar,
-                   check_shape, diagnose, passed)
+                   check_shape, diagnose, group_alternatives, passed)
 
 __all__ = ["zero_pad_worked_example", "zero_pad_pad_pair", "same_padding_odd_filters",
            "same_padding_rejects_even", "check_padded", "call_zero_pad", "group_alternatives",
@@ -71,25 +71,6 @@ SAME_EVEN = ("an even filter size was accepted: with an even f the output cannot
              "and the filter has no centre pixel. `raise ValueError(...)` when f % 2 == 0.")
 
 PADDED_FORMULA = "(m, n_H + 2*pad_h, n_W + 2*pad_w, n_C)"
-
-
-def group_alternatives(candidates: Mapping[str, Any]) -> dict:
-    """Merge mistakes that give the same result: ``{"A\n  or: B": result}``.
-
-    ``candidates`` maps a description to a shape (tuple) or an array; when two
-    mistakes cannot be told apart from their output, the message names both.
-    """
-    groups: list[tuple[Any, list[str]]] = []
-    for description, result in candidates.items():
-        for seen, names in groups:
-            same = (seen == result if isinstance(result, tuple) else
-                    np.shape(seen) == np.shape(result) and np.allclose(seen, result))
-            if same:
-                names.append(description)
-                break
-        else:
-            groups.append((result, [description]))
-    return {"\n  or: ".join(names): result for result, names in groups}
 
 
 def call_zero_pad(zero_pad, X, pad):
