@@ -11,6 +11,7 @@ import sys
 
 COMMAND_MODULES = [
     "grader.cli_release",
+    "grader.cli_grading",
 ]
 
 

@@ -1,0 +1,121 @@
+"""Commands ``autograde``, ``validate``, ``example-class`` and ``demo``.
+
+See :mod:`grader.autograde`, :mod:`grader.validate`, :mod:`grader.example_class`
+and :mod:`grader.demo`.
+"""
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+from .sandbox import GIB, Limits
+
+
+def parse_size(text: str) -> int:
+    """``4G``, ``512M``, ``2GiB``, or a number of bytes."""
+    m = re.fullmatch(r"\s*([\d.]+)\s*([kmgt]?)(?:i?b)?\s*", str(text), re.I)
+    if not m:
+        raise ValueError(f"not a size: {text!r} (use e.g. 4G or 512M)")
+    scale = {"": 1, "k": 1024, "m": 1024 ** 2, "g": GIB, "t": 1024 * GIB}[m.group(2).lower()]
+    return int(float(m.group(1)) * scale)
+
+
+def _limits(args) -> Limits:
+    return Limits(cell_timeout=args.timeout, notebook_timeout=args.notebook_timeout,
+                  memory_bytes=parse_size(args.memory), landlock=not args.no_landlock)
+
+
+def _add_limit_args(p, timeout: int = 120) -> None:
+    p.add_argument("--timeout", type=int, default=timeout, metavar="S",
+                   help=f"seconds per cell before it is interrupted (default {timeout})")
+    p.add_argument("--notebook-timeout", type=int, default=900, metavar="S",
+                   help="seconds for a whole notebook (default 900)")
+    p.add_argument("--memory", default="4G",
+                   help="memory limit per kernel (RLIMIT_DATA), e.g. 4G (default), 512M")
+    p.add_argument("--no-landlock", action="store_true",
+                   help="do not make the rest of the file system read-only for kernels")
+
+
+def _autograde(args) -> int:
+    from .autograde import autograde
+    from .course import Course
+    from .report import format_table
+    course = Course.default() if not args.course_build else Course(
+        root=Course.default().root, source=Course.default().source, build=Path(args.course_build))
+    try:
+        rep = autograde(args.submissions, course=course, limits=_limits(args),
+                        workers=args.workers, assignments=args.assignment or None,
+                        force=args.force)
+    except (ValueError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print()
+    print(format_table(rep))
+    print()
+    for name, path in rep.files.items():
+        print(f"{name:<13} {path}")
+    for w in rep.warnings:
+        print(f"WARNING: {w}", file=sys.stderr)
+    return 0
+
+
+def _validate(args) -> int:
+    from .validate import format_report, validate
+    code = 0
+    for path in args.notebooks:
+        result = validate(path, _limits(args))
+        print(format_report(result))
+        code = max(code, result.exit_code)
+    return code
+
+
+def _example_class(args) -> int:
+    from . import example_class
+    for note in example_class.build(Path(args.dest)):
+        print(f"note: {note}")
+    print(f"example class written to {args.dest} (students: {', '.join(example_class.STUDENTS)})")
+    return 0
+
+
+def _demo(args) -> int:
+    from . import demo
+    return demo.run(workers=args.workers, force=args.force, skip_release=args.no_release)
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "autograde", help="grade a folder or zip of submissions in parallel (nbgrader)",
+        description="Grade every submission in SUBMISSIONS: nbgrader's submitted/<student>/"
+                    "<assignment>/ layout, a folder per student, or a flat folder or zip as "
+                    "an LMS exports it. Writes the gradebook, grades CSV, per-test CSV, HTML "
+                    "feedback per student, and a summary with a score histogram under "
+                    "build/course/. Re-running skips unchanged submissions.")
+    p.add_argument("submissions", help="folder or .zip of submissions")
+    p.add_argument("--assignment", action="append", metavar="STEM",
+                   help="grade only this assignment (repeatable; default: all)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="parallel workers (default: CPU cores, fewer if memory is short)")
+    p.add_argument("--force", action="store_true", help="re-grade unchanged submissions too")
+    p.add_argument("--course-build", default=None, metavar="DIR",
+                   help="where the gradebook and outputs go (default build/course)")
+    _add_limit_args(p)
+    p.set_defaults(func=_autograde)
+
+    p = sub.add_parser("validate", help="run a notebook's tests in a fresh kernel; exit 1 on failure",
+                       description="Run NOTEBOOK top to bottom in a fresh, sandboxed kernel and "
+                                   "print a pass/fail line per test. Exit status 0 when every "
+                                   "test passes, 1 when any fails, 2 when the file is unreadable.")
+    p.add_argument("notebooks", nargs="+", metavar="NOTEBOOK")
+    _add_limit_args(p, timeout=300)
+    p.set_defaults(func=_validate)
+
+    p = sub.add_parser("example-class", help="write the example class's submissions to a folder")
+    p.add_argument("dest", nargs="?", default="build/example_class")
+    p.set_defaults(func=_example_class)
+
+    p = sub.add_parser("demo", help="release, then autograde the bundled example class")
+    p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--force", action="store_true", help="re-grade even unchanged submissions")
+    p.add_argument("--no-release", action="store_true", help="do not regenerate notebooks/")
+    p.set_defaults(func=_demo)

@@ -1,0 +1,291 @@
+"""Grade one student's assignment in a private copy of the course (a worker process).
+
+:mod:`grader.autograde` keeps one long-lived ``python -m grader.grade_worker --serve``
+per parallel slot and sends it task files, one per (student, assignment)
+(``python -m grader.grade_worker TASK.json`` grades a single one). A task's folder holds a *copy* of the gradebook (made
+after ``generate_assignment``), the student's submitted notebooks and an
+``nbgrader_config.py`` that plugs the course's preprocessors
+(:mod:`grader.preprocessors`) into nbgrader. The worker then runs nbgrader's own
+``Autograde`` and ``GenerateFeedback`` converters (what ``nbgrader autograde`` and
+``nbgrader generate_feedback`` run) with that configuration, and writes ``result.json``:
+every test's score, the grading notes, and where the graded notebook and the
+feedback are. Nothing outside its folder is written, so workers run in
+parallel without sharing (or locking) a sqlite file; the parent merges the
+results into the course gradebook one at a time through nbgrader's Gradebook API.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+
+import nbformat
+
+from nbgrader.api import Gradebook, MissingEntry
+
+from .course import COURSE_ID
+from .release import tool_env
+
+CONFIG = '''\
+# Written by grader.grade_worker for one student's grading run.
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput,
+    DeduplicateIds, GetGrades, IgnorePattern, LimitOutput, OverwriteCells,
+    OverwriteKernelspec, SaveAutoGrades)
+from grader.preprocessors import (FeedbackNotes, HideHiddenTests, InjectGuard,
+    RemoveGuard, RepairMetadata, SandboxedExecute)
+
+c = get_config()
+c.CourseDirectory.root = {root!r}
+c.CourseDirectory.course_id = {course_id!r}
+c.CourseDirectory.source_directory = {source!r}
+c.CourseDirectory.release_directory = "release"
+c.CourseDirectory.submitted_directory = "submitted"
+c.CourseDirectory.autograded_directory = "autograded"
+c.CourseDirectory.feedback_directory = "feedback"
+c.CourseDirectory.db_url = {db_url!r}
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*"]
+c.Autograde.sanitize_preprocessors = [ClearOutput, RepairMetadata, DeduplicateIds,
+    OverwriteKernelspec, OverwriteCells, CheckCellMetadata]
+c.Autograde.autograde_preprocessors = [InjectGuard, SandboxedExecute, RemoveGuard,
+    IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
+    AssignLatePenalties, CheckCellMetadata]
+c.OverwriteCells.add_missing_cells = True
+c.OverwriteCells.missing_cell_notification = (
+    "This test cell (id:{{cell_id}}) was missing from the submission; the grader put it back.\\n\\n")
+c.Execute.timeout = {cell_timeout}
+c.Execute.startup_timeout = 120
+c.SandboxedExecute.notebook_timeout = {notebook_timeout}
+c.SandboxedExecute.output_bytes = {output_bytes}
+c.SandboxedExecute.memory_label = {memory_label!r}
+c.LimitOutput.max_lines = 300
+c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, FeedbackNotes,
+    CSSHTMLHeaderPreprocessor]
+'''
+
+
+def _write_config(task: dict, work: Path) -> None:
+    from .sandbox import Limits, human_bytes
+    limits = Limits.from_dict(task["limits"])
+    (work / "nbgrader_config.py").write_text(CONFIG.format(
+        root=str(work), course_id=COURSE_ID, source=task["source"],
+        db_url=f"sqlite:///{work / 'gradebook.db'}", cell_timeout=int(limits.cell_timeout),
+        notebook_timeout=int(limits.notebook_timeout), output_bytes=int(limits.output_bytes),
+        memory_label=human_bytes(limits.memory_bytes)), encoding="utf-8")
+
+
+def _readable(path: Path) -> str | None:
+    """None when ``path`` is a notebook nbgrader can read, else why not."""
+    data = path.read_bytes()
+    if not data.strip():
+        return f"{path.name} is an empty file"
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return f"{path.name} is not UTF-8 text ({err.reason} at byte {err.start})"
+    try:
+        json.loads(text)
+    except ValueError as err:
+        return f"{path.name} is not valid JSON: {err}"
+    try:
+        nb = nbformat.reads(text, as_version=4)
+    except Exception as err:  # noqa: BLE001
+        return f"{path.name} is not a notebook nbformat can read: {str(err).splitlines()[0][:200]}"
+    if not isinstance(nb.get("cells"), list):
+        return f"{path.name} has no list of cells"
+    return None
+
+
+def _last_error(log: str) -> str:
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    for line in reversed(lines):
+        if "Error" in line or "error" in line or "Exception" in line:
+            return line[-300:]
+    return lines[-1][-300:] if lines else "no output"
+
+
+def _add_task_notes(folder: Path, names: list[str], notes: list[str]) -> None:
+    """Copy the intake's notes (renamed file, upgraded format) into the graded notebooks."""
+    if not notes:
+        return
+    for name in names:
+        path = folder / f"{name}.ipynb"
+        if not path.is_file():
+            continue
+        mine = [n for n in notes if name in n] or notes
+        nb = nbformat.read(str(path), as_version=4)
+        have = nb.metadata.setdefault("cnn_grading", {}).setdefault("notes", [])
+        nb.metadata["cnn_grading"]["notes"] = mine + [n for n in have if n not in mine]
+        os.chmod(path, 0o644)
+        nbformat.write(nb, str(path))
+        os.chmod(path, 0o444)
+
+
+def _load_config(work: Path):
+    from traitlets.config.loader import PyFileConfigLoader
+    return PyFileConfigLoader("nbgrader_config.py", path=str(work)).load_config()
+
+
+def _run_app(name: str, config, assignment: str, student: str) -> dict:
+    """Run nbgrader's ``Autograde`` or ``GenerateFeedback`` converter in this process."""
+    from nbgrader import converters
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.utils import capture_log
+    coursedir = CourseDirectory(config=config)
+    coursedir.assignment_id = assignment
+    coursedir.student_id = student
+    app = getattr(converters, name)(coursedir=coursedir, config=config)
+    app.force = True
+    return capture_log(app)
+
+
+def grade(task: dict) -> dict:
+    work = Path(task["work"])
+    student, assignment = task["student"], task["assignment"]
+    sub_dir = work / "submitted" / student / assignment
+    notes: list[str] = list(task.get("notes", []))
+    result = {"student": student, "assignment": assignment, "notebooks": {}, "notes": notes,
+              "status": "graded"}
+    _write_config(task, work)
+    # the sandboxed kernelspec is found through JUPYTER_PATH; kernels inherit this environment
+    os.environ["PATH"] = tool_env()["PATH"]
+    os.environ["JUPYTER_PATH"] = task["jupyter_path"]
+    os.environ["CNN_COURSE_GRADING"] = "1"
+    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    os.chdir(work)
+
+    readable = []
+    for name in task["notebooks"]:
+        path = sub_dir / f"{name}.ipynb"
+        if not path.is_file():
+            notes.append(f"{name}.ipynb was not submitted: its tests score 0")
+            continue
+        why = _readable(path)
+        if why:
+            notes.append(f"{why}; its tests score 0")
+            path.rename(path.with_suffix(".ipynb.unreadable"))
+            continue
+        readable.append(name)
+
+    if readable:
+        config = _load_config(work)
+        res = _run_app("Autograde", config, assignment, student)
+        if not res.get("success"):
+            notes.append("nbgrader could not grade this submission: "
+                         + _last_error(res.get("error") or res.get("log") or ""))
+            result["status"] = "error"
+            (work / "autograde.log").write_text((res.get("log") or "") + (res.get("error") or ""),
+                                                encoding="utf-8")
+        _add_task_notes(work / "autograded" / student / assignment, readable,
+                        list(task.get("notes", [])))
+        res = _run_app("GenerateFeedback", config, assignment, student)
+        if not res.get("success"):
+            notes.append("feedback could not be generated: "
+                         + _last_error(res.get("error") or res.get("log") or ""))
+            (work / "feedback.log").write_text((res.get("log") or "") + (res.get("error") or ""),
+                                               encoding="utf-8")
+
+    _collect(task, work, result)
+    return result
+
+
+def _collect(task: dict, work: Path, result: dict) -> None:
+    """Read every test's score from the worker's gradebook (zeros where nothing ran)."""
+    student, assignment = task["student"], task["assignment"]
+    graded_dir = work / "autograded" / student / assignment
+    with Gradebook(f"sqlite:///{work / 'gradebook.db'}", COURSE_ID) as gb:
+        gb.update_or_create_student(student)
+        try:
+            sub = gb.find_submission(assignment, student)
+        except MissingEntry:
+            sub = gb.update_or_create_submission(assignment, student)
+        result["timestamp"] = sub.timestamp.isoformat() if sub.timestamp else None
+        for snb in sub.notebooks:
+            name = snb.name
+            graded = graded_dir / f"{name}.ipynb"
+            ok = graded.is_file()
+            entry = {"graded": ok, "grades": {}, "comments": {}, "notes": []}
+            if ok:
+                try:
+                    nb = nbformat.read(str(graded), as_version=4)
+                    entry["notes"] = list(nb.metadata.get("cnn_grading", {}).get("notes", []))
+                    entry["seconds"] = nb.metadata.get("cnn_grading", {}).get("seconds")
+                    entry["outcomes"] = _outcomes(nb)
+                except Exception:  # noqa: BLE001
+                    pass
+            for grade in snb.grades:
+                score = grade.auto_score if ok else 0.0
+                if not ok:
+                    grade.auto_score = 0.0
+                    grade.needs_manual_grade = False
+                entry["grades"][grade.name] = {"auto_score": score, "max_score": grade.max_score,
+                                               "manual_score": grade.manual_score,
+                                               "needs_manual_grade": bool(grade.needs_manual_grade)}
+            for comment in snb.comments:
+                entry["comments"][comment.name] = comment.auto_comment
+            result["notebooks"][name] = entry
+        gb.db.commit()
+
+
+def _outcomes(nb) -> dict:
+    """Per test cell: the first line of its failure message ('' when it passed)."""
+    from nbgrader import utils as nbutils
+    out = {}
+    for cell in nb.cells:
+        if cell.cell_type == "code" and nbutils.is_grade(cell) and not nbutils.is_solution(cell):
+            gid = cell.metadata["nbgrader"]["grade_id"]
+            msg = ""
+            for o in cell.get("outputs", []):
+                if o.get("output_type") == "error":
+                    evalue = (o.get("evalue") or "").strip()
+                    msg = f"{o.get('ename')}: {evalue.splitlines()[0] if evalue else ''}"[:300]
+                    break
+                if o.get("output_type") == "stream" and o.get("name") == "stderr":
+                    msg = msg or "wrote to stderr (nbgrader counts this as a failure)"
+            out[gid] = msg
+    return out
+
+
+def run_task(task_path: Path) -> None:
+    task = json.loads(task_path.read_text(encoding="utf-8"))
+    try:
+        result = grade(task)
+    except Exception as err:  # noqa: BLE001 - the parent records the failure for this student
+        result = {"student": task.get("student"), "assignment": task.get("assignment"),
+                  "status": "error", "notebooks": {},
+                  "notes": task.get("notes", []) + [f"the grader failed: {type(err).__name__}: {err}"],
+                  "traceback": traceback.format_exc()}
+    (task_path.parent / "result.json").write_text(json.dumps(result, indent=1, ensure_ascii=False),
+                                                   encoding="utf-8")
+
+
+def serve() -> int:
+    """Grade task after task: read a task path per line on stdin, answer ``done`` on stdout.
+
+    One long-lived worker per parallel slot saves importing nbgrader for every
+    submission; the parent kills and replaces a worker that overruns its time.
+    """
+    out = sys.stdout
+    sys.stdout = sys.stderr  # nothing else may write to the answer channel
+    for line in sys.stdin:
+        path = line.strip()
+        if not path:
+            continue
+        run_task(Path(path))
+        out.write(f"done {path}\n")
+        out.flush()
+    return 0
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--serve"]:
+        return serve()
+    run_task(Path(argv[0]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
