@@ -87,10 +87,11 @@ def release(stems=None) -> list[Path]:
     return out
 
 
-def _comparable(nb) -> list:
-    return [{"cell_type": c.cell_type, "source": c.source,
-             "metadata": dict(c.metadata), "outputs": c.get("outputs", [])}
-            for c in nb.cells]
+def _comparable(nb) -> dict:
+    return {"metadata": dict(nb.metadata),
+            "cells": [{"cell_type": c.cell_type, "source": c.source,
+                       "metadata": dict(c.metadata), "outputs": c.get("outputs", [])}
+                      for c in nb.cells]}
 
 
 def leaks(stem: str, release_dir: Path = RELEASE, solutions: Path = SOLUTIONS) -> list[str]:
@@ -181,6 +182,9 @@ def _tidy_metadata(nb) -> None:
     """Drop volatile metadata (interpreter versions) and TensorFlow's start-up log lines
     from saved outputs, so diffs stay clean and readers see only the course's output."""
     nb.metadata["language_info"] = {"name": "python"}
+    # Saved widget state has new random model ids on every run, and nbgrader would copy
+    # it into the release; widget outputs keep their static picture and text without it.
+    nb.metadata.pop("widgets", None)
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
         if cell.cell_type != "code":

@@ -118,3 +118,16 @@ def test_saved_solutions_drop_tensorflow_start_up_log():
     rel._tidy_metadata(nb)
     texts = [o["text"] for o in nb.cells[1].outputs]
     assert texts == ["UserWarning: a real warning the reader should see\n", "I0000 stays in stdout\n"]
+
+
+def test_volatile_widget_state_is_dropped_and_metadata_drift_is_caught(course):
+    """Saved solutions carry no widget state (random ids); release metadata is compared too."""
+    nb = fixture_notebook()
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+    rel._tidy_metadata(nb)
+    assert "widgets" not in nb.metadata
+    solutions, release = course
+    shipped = cells.read(released(release))
+    shipped.metadata["widgets"] = {"state": {"0a1b": {}}}
+    nbformat.write(shipped, str(released(release)))
+    assert any("out of sync" in p for p in rel.check([STEM], solutions, release))
