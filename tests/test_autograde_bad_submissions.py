@@ -1,7 +1,7 @@
 """The bad-submission suite: each student gets a fair result with the reason, others are untouched.
 
 One class of the fixture assignment (``tests/fixtures``) is graded once with
-short limits (3 s per cell, 1 GiB per kernel); each test then checks one
+short limits (CELL_TIMEOUT seconds per cell, 1 GiB per kernel); each test then checks one
 student's score, the reason in the grades CSV and in the HTML feedback, and
 that the gradebook and the course files are intact.
 """
@@ -16,14 +16,14 @@ import pytest
 from grader import autograde as ag
 from grader.sandbox import GIB, Limits, landlock_abi
 
-from fixtures.bad_submissions import write_class
+from fixtures.bad_submissions import CELL_TIMEOUT, write_class
 from fixtures.shared import copy_course, once
 from fixtures.fixture_course import HIDDEN_MARKER, STEM, make_course
 from grader.course import prepare
 
 pytestmark = pytest.mark.xdist_group("autograde_bad")
 
-LIMITS = Limits(cell_timeout=3, notebook_timeout=40, memory_bytes=1 * GIB)
+LIMITS = Limits(cell_timeout=CELL_TIMEOUT, notebook_timeout=60, memory_bytes=1 * GIB)
 
 
 def _grade_class(root):
