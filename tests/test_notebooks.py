@@ -168,3 +168,16 @@ def test_notebook_structure(stem):
     setup = next(c.source for c in nb.cells if c.cell_type == "code")
     assert "seed" in setup.lower(), f"{stem}: the setup cell should set seeds explicitly"
     assert "import *" not in "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_test_cells_pass_or_fail_only_by_raising(stem):
+    """Plain nbgrader reads a shown number as partial credit and any stderr as a failure."""
+    nb = cells.read(solution_path(stem))
+    for cell in cells.iter_cells(nb, "test"):
+        gid = cells.nbgrader_meta(cell)["grade_id"]
+        for out in cell.get("outputs", []):
+            assert out.get("output_type") != "execute_result", (
+                f"{stem}: test {gid} ends in an expression with a value")
+            assert not (out.get("output_type") == "stream" and out.get("name") == "stderr"), (
+                f"{stem}: test {gid} writes to stderr: {out.get('text', '')[:200]}")
