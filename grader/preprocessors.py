@@ -38,7 +38,6 @@ import uuid
 import nbformat
 from nbformat.notebooknode import NotebookNode
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
-from nbclient.util import ensure_async
 from traitlets import Bool, Integer, Unicode
 
 from nbgrader import utils as nbutils
@@ -46,7 +45,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 
 from . import guard
-from .sandbox import KERNEL_NAME, human_bytes
+from .sandbox import KERNEL_NAME
 
 META = "cnn_grading"
 HIDDEN_RE = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[ \t]*$\n?",

@@ -50,3 +50,37 @@ def solution_namespace(stem: str) -> dict:
     pass a correct answer) without running the whole notebook.
     """
     return dict(_namespace(stem))
+
+
+def score_in_process(stem: str, replacements: dict[str, str] | None = None
+                     ) -> tuple[float, float, list[str]]:
+    """Grade a solution notebook in this process, without a kernel or nbgrader.
+
+    Runs the setup cell, each answer cell (or its replacement from
+    ``replacements``, keyed by grade_id, as in ``data/example_class/typical_mistakes``)
+    and every test cell with its hidden tests, in notebook order. Returns
+    ``(points, total, failed test grade_ids)``. A fast stand-in for autograding,
+    used to check a notebook's tests against many answers; ``test_roundtrip.py``
+    does the real nbgrader run.
+    """
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    replacements = replacements or {}
+    nb = cells.read(solution_path(stem))
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    ns: dict = {"__name__": f"graded_{stem}"}
+    exec(compile(code[0].source, f"{stem}:setup", "exec"), ns)
+    points = total = 0.0
+    failed = []
+    for cell in code[1:]:
+        meta = cells.nbgrader_meta(cell)
+        if cells.is_answer(cell):
+            src = replacements.get(meta["grade_id"], cells.strip_solution_markers(cell.source))
+            exec(compile(src, f"{stem}:{meta['grade_id']}", "exec"), ns)
+        elif cells.is_test(cell):
+            total += meta["points"]
+            try:
+                exec(compile(cell.source, f"{stem}:{meta['grade_id']}", "exec"), ns)
+                points += meta["points"]
+            except Exception:  # noqa: BLE001 - any failure costs the cell's points
+                failed.append(meta["grade_id"])
+    return points, total, failed

@@ -10,10 +10,9 @@ import numpy as np
 import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
-from grader import example_class
 from grader import notebook_cells as cells
 from grader.hidden import conv_layer as hidden
-from nbtools import REPO, solution_namespace, solution_path
+from nbtools import solution_namespace, solution_path
 from utils.checks import conv_layer as check
 from utils.checks.core import CheckFailure
 
@@ -300,32 +299,6 @@ def test_stub_says_not_written():
 
 
 # ------------------------------------------------------------ notebook structure
-def _run_tests(nb, ns: dict) -> float:
-    score = 0.0
-    for cell in cells.iter_cells(nb, "test"):
-        try:
-            exec(compile(cell.source, "test", "exec"), dict(ns))
-            score += cells.nbgrader_meta(cell)["points"]
-        except AssertionError:
-            pass
-    return score
-
-
-def test_typical_mistakes_get_partial_marks():
-    """The example-class student of this notebook scores strictly between 0 and full."""
-    nb = cells.read(solution_path(STEM))
-    sections = example_class.parse_mistakes(
-        REPO / "data" / "example_class" / "typical_mistakes" / f"{STEM}.py")
-    answers = {cells.nbgrader_meta(c)["grade_id"] for c in cells.iter_cells(nb, "answer")}
-    assert sections and set(sections) <= answers
-    ns = solution_namespace(STEM)
-    full = _run_tests(nb, ns)
-    assert full == cells.total_points(nb)
-    for source in sections.values():
-        exec(compile(source, "mistakes", "exec"), ns)
-    assert 0 < _run_tests(nb, ns) < full
-
-
 def test_notebook_layout():
     nb = cells.read(solution_path(STEM))
     answers = [cells.nbgrader_meta(c)["grade_id"] for c in cells.iter_cells(nb, "answer")]

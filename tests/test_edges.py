@@ -16,7 +16,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from grader import notebook_cells as cells
 from grader.hidden import edges as hidden
-from nbtools import REPO, solution_namespace, solution_path
+from nbtools import REPO, score_in_process, solution_namespace, solution_path
 from utils.checks import CheckFailure
 from utils.checks import edges as check
 from utils.plotting import edges as edge_plots
@@ -486,31 +486,6 @@ def test_notebook_layout():
     assert "default_rng(0)" in setup and "import *" not in setup
 
 
-def _score(answers: dict[str, str]) -> tuple[float, float, list[str]]:
-    """Run setup, the given answer cells and every test cell (hidden tests included)."""
-    nb, _ = _test_cells()
-    ns: dict = {}
-    points = total = 0.0
-    failed = []
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        meta = cells.nbgrader_meta(cell)
-        if cells.is_answer(cell):
-            src = answers.get(meta["grade_id"], cells.strip_solution_markers(cell.source))
-            exec(compile(src, meta["grade_id"], "exec"), ns)
-        elif cells.is_test(cell):
-            total += meta["points"]
-            try:
-                exec(compile(cell.source, meta["grade_id"], "exec"), ns)
-                points += meta["points"]
-            except Exception:  # noqa: BLE001
-                failed.append(meta["grade_id"])
-        elif cell is nb.cells[1]:
-            exec(compile(cell.source, "setup", "exec"), ns)
-    return points, total, failed
-
-
 def test_typical_mistakes_student_gets_partial_marks(capsys):
     from grader.example_class import parse_mistakes
     path = REPO / "data" / "example_class" / "typical_mistakes" / f"{STEM}.py"
@@ -518,11 +493,11 @@ def test_typical_mistakes_student_gets_partial_marks(capsys):
     nb, _ = _test_cells()
     answer_ids = {cells.nbgrader_meta(c)["grade_id"] for c in cells.iter_cells(nb, "answer")}
     assert answers and set(answers) <= answer_ids
-    points, total, failed = _score(answers)
+    points, total, failed = score_in_process(STEM, answers)
     assert 0 < points < total
     assert set(failed) == {"convolve2d_valid_flips_kernel", "vertical_edge_kernel",
                            "edge_magnitude_small_image", "edge_magnitude_any_shape"}
-    full, total, failed = _score({})
+    full, total, failed = score_in_process(STEM)
     assert full == total == 15 and failed == []
 
 

@@ -181,3 +181,21 @@ def test_test_cells_pass_or_fail_only_by_raising(stem):
                 f"{stem}: test {gid} ends in an expression with a value")
             assert not (out.get("output_type") == "stream" and out.get("name") == "stderr"), (
                 f"{stem}: test {gid} writes to stderr: {out.get('text', '')[:200]}")
+
+
+# 07's hidden tests train a model; test_roundtrip.py grades its example class through nbgrader.
+@pytest.mark.parametrize("stem", [s for s in STEMS if s != "07_keras_mnist"])
+def test_typical_mistakes_get_partial_marks(stem):
+    """Full marks for the solution; strictly between 0 and full for the example class's
+    typical-mistakes student, whose sections must name real answer cells."""
+    from grader.example_class import parse_mistakes
+    from nbtools import REPO, score_in_process
+
+    mistakes = parse_mistakes(REPO / "data" / "example_class" / "typical_mistakes" / f"{stem}.py")
+    answers = {cells.nbgrader_meta(c)["grade_id"]
+               for c in cells.iter_cells(cells.read(solution_path(stem)), "answer")}
+    assert mistakes and set(mistakes) <= answers, f"{stem}: {sorted(set(mistakes) - answers)}"
+    full, total, failed = score_in_process(stem)
+    assert full == total and failed == [], f"{stem}: the solution fails {failed}"
+    points, _, failed = score_in_process(stem, mistakes)
+    assert 0 < points < total, f"{stem}: typical mistakes score {points}/{total}"

@@ -119,7 +119,7 @@ def check_cache(cache: Any, A_prev, W, b, hparameters: Mapping, name: str = "con
         size = f" of length {len(cache)}" if isinstance(cache, (tuple, list)) else ""
         core.fail(f"`{name}` returned a wrong cache: a {type(cache).__name__}{size}.",
                   f"Expected the tuple {want}.",
-                  hint=f"return `Z, (A_prev, W, b, hparameters)`; the backward pass needs "
+                  hint="return `Z, (A_prev, W, b, hparameters)`; the backward pass needs "
                        "exactly these four.")
     names = ["A_prev", "W", "b"]
     refs = [A_prev, W, b]

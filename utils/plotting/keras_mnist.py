@@ -8,9 +8,6 @@ Feature maps of one digit use :func:`utils.plotting.core.show_feature_maps`.
 """
 from __future__ import annotations
 
-from typing import Sequence
-
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import PowerNorm
 
