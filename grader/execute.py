@@ -19,7 +19,6 @@ def execute(nb: nbformat.NotebookNode, cwd: str | os.PathLike, *, timeout: int =
     """
     kernel_env = dict(os.environ)
     kernel_env.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-    kernel_env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ log noise out
     kernel_env.update(env or {})
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             allow_errors=allow_errors, record_timing=False,

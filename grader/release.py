@@ -10,9 +10,7 @@
 """
 from __future__ import annotations
 
-import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -110,7 +108,7 @@ def leaks(stem: str, release_dir: Path = RELEASE, solutions: Path = SOLUTIONS) -
         gid = meta.get("grade_id")
         if not gid:
             continue
-        secret = _secret_lines(cell.source, meta)
+        secret = _secret_lines(cell.source)
         released = rel_by_id.get(gid)
         if released is None:
             continue
@@ -121,7 +119,7 @@ def leaks(stem: str, release_dir: Path = RELEASE, solutions: Path = SOLUTIONS) -
     return problems
 
 
-def _secret_lines(source: str, meta: dict) -> list[str]:
+def _secret_lines(source: str) -> list[str]:
     """Lines between solution or hidden-test markers that are worth checking for leaks."""
     secret, inside = [], False
     for raw in source.splitlines():
@@ -172,33 +170,14 @@ def check(stems=None, solutions: Path = SOLUTIONS, release_dir: Path = RELEASE) 
     return problems
 
 
-# TensorFlow's C++ start-up log (absl writes it to stderr before TF_CPP_MIN_LOG_LEVEL applies):
-# lines such as "I0000 00:00:1795407338.57 6326 port.cc:153] oneDNN custom operations ...".
-_TF_LOG_LINE = re.compile(r"^([IWEF]\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ \S+:\d+\]"
-                          r"|WARNING: All log messages before absl::InitializeLog\(\))")
-
-
 def _tidy_metadata(nb) -> None:
-    """Drop volatile metadata (interpreter versions) and TensorFlow's start-up log lines
-    from saved outputs, so diffs stay clean and readers see only the course's output."""
+    """Drop volatile metadata (interpreter versions, widget state) so diffs stay clean."""
     nb.metadata["language_info"] = {"name": "python"}
     # Saved widget state has new random model ids on every run, and nbgrader would copy
     # it into the release; widget outputs keep their static picture and text without it.
     nb.metadata.pop("widgets", None)
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
-        if cell.cell_type != "code":
-            continue
-        kept = []
-        for out in cell.get("outputs", []):
-            if out.get("output_type") == "stream" and out.get("name") == "stderr":
-                lines = [ln for ln in out.get("text", "").splitlines(keepends=True)
-                         if not _TF_LOG_LINE.match(ln)]
-                if not "".join(lines).strip():
-                    continue
-                out["text"] = "".join(lines)
-            kept.append(out)
-        cell["outputs"] = kept
 
 
 def run_solutions(stems=None, save: bool = True, timeout: int = 900) -> None:
@@ -206,7 +185,7 @@ def run_solutions(stems=None, save: bool = True, timeout: int = 900) -> None:
     for stem in _stems(stems):
         path = SOLUTIONS / stem / f"{stem}.ipynb"
         nb = nbformat.read(str(path), as_version=4)
-        execute(nb, path.parent, timeout=timeout, env={"MPLBACKEND": "module://matplotlib_inline.backend_inline"})
+        execute(nb, path.parent, timeout=timeout)
         bad = errors(nb)
         if bad:
             raise ReleaseError(f"{stem}: cells raised errors: {bad}")
@@ -214,8 +193,3 @@ def run_solutions(stems=None, save: bool = True, timeout: int = 900) -> None:
         if save:
             nbformat.write(nb, str(path))
         print(f"executed {stem}" + (" (saved with outputs)" if save else ""))
-
-
-def dump(nb) -> str:
-    """Stable JSON text of a notebook (for debugging diffs)."""
-    return json.dumps(nb, indent=1, sort_keys=True)

@@ -84,3 +84,18 @@ def score_in_process(stem: str, replacements: dict[str, str] | None = None
             except Exception:  # noqa: BLE001 - any failure costs the cell's points
                 failed.append(meta["grade_id"])
     return points, total, failed
+
+
+def fails(fn, *args, match: str) -> str:
+    """Assert that ``fn(*args)`` raises a CheckFailure whose message matches ``match``
+    (a case-insensitive regular expression); return the message."""
+    import re
+
+    import pytest
+
+    from utils.checks.core import CheckFailure
+
+    with pytest.raises(CheckFailure) as info:
+        fn(*args)
+    assert re.search(match, str(info.value), re.I | re.S), str(info.value)
+    return str(info.value)

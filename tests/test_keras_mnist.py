@@ -15,7 +15,7 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from grader.hidden import keras_mnist as hidden  # noqa: E402
-from nbtools import solution_namespace, solution_path  # noqa: E402
+from nbtools import fails, solution_namespace, solution_path  # noqa: E402
 from utils.checks import CheckFailure  # noqa: E402
 from utils.checks import keras_mnist as check  # noqa: E402
 
@@ -27,11 +27,6 @@ def ns():
     return solution_namespace(STEM)
 
 
-def fails(fn, *args, match: str):
-    with pytest.raises(CheckFailure) as info:
-        fn(*args)
-    assert re.search(match, str(info.value), re.I | re.S), str(info.value)
-    return str(info.value)
 
 
 # ---------------------------------------------------------------- data

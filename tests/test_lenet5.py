@@ -15,8 +15,7 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from grader.hidden import lenet5 as hidden  # noqa: E402
-from nbtools import solution_namespace, solution_path  # noqa: E402
-from utils.checks import CheckFailure  # noqa: E402
+from nbtools import fails, solution_namespace, solution_path  # noqa: E402
 from utils.checks import lenet5 as check  # noqa: E402
 
 STEM = "06_lenet5"
@@ -37,12 +36,6 @@ def ns():
     return solution_namespace(STEM)
 
 
-def fails(fn, *args, match: str):
-    """Assert that ``fn(*args)`` raises a CheckFailure whose message contains ``match``."""
-    with pytest.raises(CheckFailure) as info:
-        fn(*args)
-    assert re.search(match, str(info.value), re.I | re.S), str(info.value)
-    return str(info.value)
 
 
 # ---------------------------------------------------------------- spec facts

@@ -8,52 +8,22 @@ message. Keras is imported only inside the functions that need it.
 """
 from __future__ import annotations
 
-import os
-import sys
-
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from utils.checks import conv_layer as visible
 from utils.checks import core
+from utils.runtime import import_keras
 
 SEED = 4004
 
 
 # ------------------------------------------------------------ references
-def quiet_keras():
-    """Import Keras (TensorFlow backend) once, without TensorFlow's start-up log lines.
-
-    TensorFlow writes its start-up notes straight to file descriptor 2, which would
-    land in the test cell's output; they are sent to /dev/null during the import and
-    the first layer call only. Python exceptions still propagate.
-    """
-    if "keras" in sys.modules and _WARM:
-        return sys.modules["keras"]
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        import keras  # noqa: PLC0415 - lazy: only hidden tests pay for the import
-
-        keras.layers.MaxPooling2D(2)(np.zeros((1, 2, 2, 1)))  # starts the runtime
-        _WARM.append(True)
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-    return keras
-
-
-_WARM: list = []
-_keras = quiet_keras
 
 
 def keras_conv(A_prev, W, b, stride, pad):
     """``Conv2D`` output for ``A_prev`` zero-padded by ``pad`` (float64, linear)."""
-    keras = _keras()
+    keras = import_keras()
     A = np.pad(np.asarray(A_prev, dtype=np.float64),
                ((0, 0), (pad, pad), (pad, pad), (0, 0)))
     f, _, n_c_prev, n_c = W.shape
@@ -67,7 +37,7 @@ def keras_conv(A_prev, W, b, stride, pad):
 
 def keras_conv_params(f, n_c_prev, n_c):
     """Parameters Keras counts for a ``Conv2D(n_c, f)`` on ``n_c_prev`` input channels."""
-    keras = _keras()
+    keras = import_keras()
     layer = keras.layers.Conv2D(n_c, (f, f))
     layer.build((None, f + 3, f + 3, n_c_prev))
     return int(layer.count_params())

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from grader.hidden.conv_layer import quiet_keras
+from utils.runtime import import_keras
 from utils.checks import core
 from utils.checks import pooling as visible
 
@@ -21,7 +21,7 @@ MODES = ("max", "average")
 # ------------------------------------------------------------ references
 def keras_pool(A_prev, f, stride, mode):
     """Keras ``MaxPooling2D`` / ``AveragePooling2D`` output (float64, valid padding)."""
-    keras = quiet_keras()
+    keras = import_keras()
     cls = {"max": keras.layers.MaxPooling2D, "average": keras.layers.AveragePooling2D}[mode]
     layer = cls(pool_size=(f, f), strides=(stride, stride), padding="valid", dtype="float64")
     out = layer(np.asarray(A_prev, dtype=np.float64))
@@ -30,7 +30,7 @@ def keras_pool(A_prev, f, stride, mode):
 
 def keras_global_average(A):
     """Keras ``GlobalAveragePooling2D`` output ``(m, n_C)`` in float64."""
-    keras = quiet_keras()
+    keras = import_keras()
     layer = keras.layers.GlobalAveragePooling2D(dtype="float64")
     return np.asarray(keras.ops.convert_to_numpy(layer(np.asarray(A, dtype=np.float64))),
                       dtype=np.float64)
