@@ -1,4 +1,4 @@
-"""Benchmark: grade a synthetic class with ``grader.autograde`` and with plain nbgrader.
+"""Benchmark: grade a synthetic class with ``grader.trusted.autograde`` and with plain nbgrader.
 
     .venv/bin/python benchmarks/grade_class.py [--students 30] [--assignment STEM ...]
                                                [--workers N] [--skip-plain]
@@ -7,7 +7,7 @@ Builds a class of N students over every notebook in ``solutions/`` (by default)
 from the example class's kinds (perfect, typical mistakes, empty: 6/3/1 of
 every 10 students), then, in one run and on the same submissions:
 
-1. ``grader.autograde`` (parallel workers, sandboxed kernels, feedback, reports);
+1. ``grader.trusted.autograde`` (parallel workers, sandboxed kernels, feedback, reports);
 2. plain sequential ``nbgrader autograde <assignment>`` per assignment (its default
    Execute preprocessor, no feedback), the baseline.
 
@@ -34,11 +34,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from grader import example_class  # noqa: E402
-from grader.autograde import autograde, default_workers  # noqa: E402
-from grader.course import Course, load_state, nbgrader_args, prepare  # noqa: E402
-from grader.release import tool_env  # noqa: E402
-from grader.sandbox import Limits  # noqa: E402
+from grader.authoring import example_class  # noqa: E402
+from grader.trusted.autograde import autograde, default_workers  # noqa: E402
+from grader.trusted.course import Course, load_state, nbgrader_args, prepare  # noqa: E402
+from grader.authoring.release import tool_env  # noqa: E402
+from grader.trusted.sandbox import Limits  # noqa: E402
 
 KINDS = ["perfect"] * 6 + ["typical_mistakes"] * 3 + ["empty"]
 
@@ -118,7 +118,7 @@ def main(argv=None) -> int:
     print(f"synthetic class: {args.students} students x {len(stems)} notebook(s) = {n_nb} "
           f"notebooks; {os.cpu_count()} CPU cores; {workers} worker(s)")
 
-    # 1. grader.autograde
+    # 1. grader.trusted.autograde
     prepare(ours, stems, log=lambda *a: None)
     t0 = time.monotonic()
     with PeakMemory() as mem_ours:
@@ -128,7 +128,7 @@ def main(argv=None) -> int:
     per_nb = [v for rec in load_state(ours).get("graded", {}).values()
               for v in (rec.get("notebook_seconds") or {}).values() if v]
     task_secs = [rec.get("seconds", 0) for rec in load_state(ours).get("graded", {}).values()]
-    print(f"grader.autograde      wall {wall_ours:8.1f} s   median per notebook "
+    print(f"grader.trusted.autograde      wall {wall_ours:8.1f} s   median per notebook "
           f"{statistics.median(task_secs):6.2f} s (kernel run {statistics.median(per_nb):.2f} s)   "
           f"peak memory {mem_ours.peak / 2**30:5.2f} GiB")
 
@@ -151,8 +151,8 @@ def main(argv=None) -> int:
     print(f"plain nbgrader (seq.) wall {wall_plain:8.1f} s   mean per notebook "
           f"{wall_plain / n_nb:6.2f} s   peak memory {mem_plain.peak / 2**30:5.2f} GiB"
           + (f"   ({failures} assignment run(s) reported errors)" if failures else ""))
-    print(f"speed-up: plain / grader.autograde = {wall_plain / wall_ours:.2f}x "
-          "(grader.autograde also writes feedback, reports and sandboxes every kernel)")
+    print(f"speed-up: plain / grader.trusted.autograde = {wall_plain / wall_ours:.2f}x "
+          "(grader.trusted.autograde also writes feedback, reports and sandboxes every kernel)")
     if not args.keep:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0

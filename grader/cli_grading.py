@@ -1,6 +1,6 @@
 """Commands ``autograde``, ``validate``, ``example-class`` and ``demo``.
 
-See :mod:`grader.autograde`, :mod:`grader.validate`, :mod:`grader.example_class`
+See :mod:`grader.trusted.autograde`, :mod:`grader.trusted.validate`, :mod:`grader.authoring.example_class`
 and :mod:`grader.demo`.
 """
 from __future__ import annotations
@@ -9,7 +9,7 @@ import re
 import sys
 from pathlib import Path
 
-from .sandbox import GIB, Limits
+from .trusted.sandbox import GIB, Limits
 
 
 def parse_size(text: str) -> int:
@@ -38,9 +38,9 @@ def _add_limit_args(p, timeout: int = 120) -> None:
 
 
 def _autograde(args) -> int:
-    from .autograde import autograde
-    from .course import Course
-    from .report import format_table
+    from .trusted.autograde import autograde
+    from .trusted.course import Course
+    from .trusted.report import format_table
     course = Course.default() if not args.course_build else Course(
         root=Course.default().root, source=Course.default().source, build=Path(args.course_build))
     try:
@@ -61,7 +61,7 @@ def _autograde(args) -> int:
 
 
 def _validate(args) -> int:
-    from .validate import format_report, validate
+    from .trusted.validate import format_report, validate
     code = 0
     for path in args.notebooks:
         result = validate(path, _limits(args))
@@ -71,7 +71,7 @@ def _validate(args) -> int:
 
 
 def _example_class(args) -> int:
-    from . import example_class
+    from .authoring import example_class
     for note in example_class.build(Path(args.dest)):
         print(f"note: {note}")
     print(f"example class written to {args.dest} (students: {', '.join(example_class.STUDENTS)})")

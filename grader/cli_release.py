@@ -1,9 +1,9 @@
-"""Commands ``release``, ``check`` and ``solutions`` (see :mod:`grader.release`)."""
+"""Commands ``release``, ``check`` and ``solutions`` (see :mod:`grader.authoring.release`)."""
 from __future__ import annotations
 
 import sys
 
-from . import release as rel
+from .authoring import release as rel
 
 
 def _release(args) -> int:

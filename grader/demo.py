@@ -1,10 +1,10 @@
 """``python -m grader demo``: release the notebooks and grade the bundled example class.
 
 1. regenerate ``notebooks/`` from ``solutions/`` (nbgrader ``generate_assignment``);
-2. build the example class (:mod:`grader.example_class`) in ``build/demo/example_class``:
+2. build the example class (:mod:`grader.authoring.example_class`) in ``build/demo/example_class``:
    a perfect student, one with typical mistakes, an empty submission, a notebook
    that is not valid JSON, and a student whose id has a space and unicode;
-3. autograde it with :mod:`grader.autograde` into its own course folder
+3. autograde it with :mod:`grader.trusted.autograde` into its own course folder
    ``build/demo/`` (so a real class in ``build/course/`` is never mixed with it);
 4. print the grade table and where the grades CSV, the feedback and the summary are.
 """
@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import time
 
-from . import example_class
-from . import release as rel
-from .autograde import autograde
-from .course import Course
-from .release import REPO
-from .report import format_table
-from .sandbox import Limits
+from .authoring import example_class
+from .authoring import release as rel
+from .settings import REPO
+from .trusted.autograde import autograde
+from .trusted.course import Course
+from .trusted.report import format_table
+from .trusted.sandbox import Limits
 
 
 def demo_course() -> Course:

@@ -13,13 +13,13 @@ import sqlite3
 
 import pytest
 
-from grader import autograde as ag
-from grader.sandbox import GIB, Limits, landlock_abi
+from grader.trusted import autograde as ag
+from grader.trusted.sandbox import GIB, Limits, landlock_abi
 
 from fixtures.bad_submissions import CELL_TIMEOUT, write_class
 from fixtures.shared import copy_course, once
 from fixtures.fixture_course import HIDDEN_MARKER, STEM, make_course
-from grader.course import prepare
+from grader.trusted.course import prepare
 
 pytestmark = pytest.mark.xdist_group("autograde_bad")
 

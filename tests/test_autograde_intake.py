@@ -6,7 +6,7 @@ import zipfile
 import nbformat
 import pytest
 
-from grader import intake
+from grader.trusted import intake
 from grader.cli_grading import parse_size
 
 LAYOUT = {"01_edge_detection": ["01_edge_detection"], "02_padding": ["02_padding"],

@@ -11,7 +11,7 @@ import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
 from grader import notebook_cells as cells
-from grader.hidden import conv_layer as hidden
+from grader.references import conv_layer as hidden
 from nbtools import solution_namespace, solution_path
 from utils.checks import conv_layer as check
 from utils.checks.core import CheckFailure

@@ -1,5 +1,5 @@
 """Notebook 01 (edge detection): worked examples, and the sensitivity and fairness of
-its visible checks (``utils.checks.edges``) and hidden tests (``grader.hidden.edges``).
+its visible checks (``utils.checks.edges``) and hidden tests (``grader.references.edges``).
 
 Fair: every check passes a loop solution (the notebook's), vectorised ones, one that
 computes in float32, and uint8/float32 inputs. Sensitive: each typical mistake fails
@@ -15,7 +15,7 @@ import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
 from grader import notebook_cells as cells
-from grader.hidden import edges as hidden
+from grader.references import edges as hidden
 from nbtools import REPO, score_in_process, solution_namespace, solution_path
 from utils.checks import CheckFailure
 from utils.checks import edges as check
@@ -60,6 +60,13 @@ def conv_float32(image, kernel):
     return (windows * kernel).sum(axis=(-2, -1), dtype=np.float32)
 
 
+def conv_einsum_float32(image, kernel):
+    """Vectorised and in float32 even for float64 images: einsum's own summation order."""
+    image = np.asarray(image, dtype=np.float32)
+    kernel = np.asarray(kernel, dtype=np.float32)
+    return np.einsum("ijab,ab->ij", sliding_window_view(image, kernel.shape), kernel)
+
+
 def conv_loop_int_kernel_list(image, kernel):
     """Loops with Python lists of lists as inputs allowed (asarray), returns float64."""
     image, kernel = np.array(image, dtype=np.float64), np.array(kernel)
@@ -88,7 +95,7 @@ def magnitude_float32(image):
 
 
 CONV_IMPLS = {"einsum": conv_einsum, "shift_add": conv_shift_add, "float32": conv_float32,
-              "list_loop": conv_loop_int_kernel_list}
+              "einsum_float32": conv_einsum_float32, "list_loop": conv_loop_int_kernel_list}
 CONV_CHECKS = [check.conv2d_valid_worked_example, check.conv2d_valid_any_shape,
                check.conv2d_valid_float_output, hidden.conv2d_valid_more_examples,
                hidden.conv2d_valid_random, hidden.conv2d_valid_dtypes]
@@ -487,7 +494,7 @@ def test_notebook_layout():
 
 
 def test_typical_mistakes_student_gets_partial_marks(capsys):
-    from grader.example_class import parse_mistakes
+    from grader.authoring.example_class import parse_mistakes
     path = REPO / "data" / "example_class" / "typical_mistakes" / f"{STEM}.py"
     answers = parse_mistakes(Path(path))
     nb, _ = _test_cells()
@@ -532,3 +539,19 @@ def test_utils_holds_no_solution():
         src = (REPO / rel).read_text(encoding="utf-8")
         assert not re.search(r"sliding_window_view|einsum|for a in range\(f_h\)", src), rel
         assert "def conv2d_valid(" not in src and "def edge_magnitude(" not in src
+
+
+# ------------------------------------------------------------------ fairness across students
+@pytest.mark.parametrize("student", [f"student-{i}" for i in range(40)])
+def test_float32_einsum_gets_every_hidden_case_right_for_every_student(student):
+    """Hidden inputs differ per student; a correct float32 sum must pass for all of them.
+
+    (With tolerances that ignored the number of summed terms, about one student in ten
+    lost these points for a correct answer.)
+    """
+    from grader.references import seeding
+
+    for check_fn in (hidden.conv2d_valid_more_examples, hidden.conv2d_valid_random,
+                     hidden.conv2d_valid_dtypes):
+        with seeding.for_test(b"fairness-test-secret", STEM, check_fn.__name__, student):
+            check_fn(conv_einsum_float32)

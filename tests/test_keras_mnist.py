@@ -14,7 +14,7 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from grader.hidden import keras_mnist as hidden  # noqa: E402
+from grader.references import keras_mnist as hidden  # noqa: E402
 from nbtools import fails, solution_namespace, solution_path  # noqa: E402
 from utils.checks import CheckFailure  # noqa: E402
 from utils.checks import keras_mnist as check  # noqa: E402
@@ -294,7 +294,7 @@ def test_saved_solution_reaches_the_spec_accuracy():
 def test_solution_runs_fast_when_grading(mnist_path):
     """Under the autograder the solution shrinks its training and every test still passes."""
     from grader import notebook_cells as cells
-    from grader.execute import errors, execute
+    from grader.authoring.execute import errors, execute
 
     nb = cells.read(solution_path(STEM))
     t0 = time.perf_counter()

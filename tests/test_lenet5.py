@@ -14,7 +14,7 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from grader.hidden import lenet5 as hidden  # noqa: E402
+from grader.references import lenet5 as hidden  # noqa: E402
 from nbtools import fails, solution_namespace, solution_path  # noqa: E402
 from utils.checks import lenet5 as check  # noqa: E402
 
@@ -275,7 +275,7 @@ def test_plot_table_draws_both_columns():
 def test_solution_notebook_runs():
     """The solution runs top to bottom in a fresh kernel, every test passing."""
     from grader import notebook_cells as cells
-    from grader.execute import errors, execute
+    from grader.authoring.execute import errors, execute
 
     nb = cells.read(solution_path(STEM))
     execute(nb, solution_path(STEM).parent, timeout=300)

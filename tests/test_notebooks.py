@@ -8,8 +8,8 @@ import ast
 import pytest
 
 from grader import notebook_cells as cells
-from grader import release as rel
-from grader.execute import errors, execute
+from grader.authoring import release as rel
+from grader.authoring.execute import errors, execute
 from nbtools import assignments, release_path, solution_path
 
 STEMS = assignments()
@@ -188,7 +188,7 @@ def test_test_cells_pass_or_fail_only_by_raising(stem):
 def test_typical_mistakes_get_partial_marks(stem):
     """Full marks for the solution; strictly between 0 and full for the example class's
     typical-mistakes student, whose sections must name real answer cells."""
-    from grader.example_class import parse_mistakes
+    from grader.authoring.example_class import parse_mistakes
     from nbtools import REPO, score_in_process
 
     mistakes = parse_mistakes(REPO / "data" / "example_class" / "typical_mistakes" / f"{stem}.py")

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader.hidden import padding as hidden
-from grader.hidden import strides as hidden_strides
+from grader.references import padding as hidden
+from grader.references import strides as hidden_strides
 from nbtools import solution_namespace
 from utils.checks import padding as check
 from utils.checks.core import CheckFailure

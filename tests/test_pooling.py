@@ -11,7 +11,7 @@ import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
 from grader import notebook_cells as cells
-from grader.hidden import pooling as hidden
+from grader.references import pooling as hidden
 from nbtools import solution_namespace, solution_path
 from utils.checks import pooling as check
 from utils.runtime import import_keras

@@ -7,7 +7,7 @@ import nbformat
 import pytest
 
 from grader import notebook_cells as cells
-from grader import release as rel
+from grader.authoring import release as rel
 
 STEM = "00_fixture"
 

@@ -1,6 +1,6 @@
 """nbgrader round trip on the real course: generate_assignment, submissions, autograde, export.
 
-The example class (:mod:`grader.example_class`) is graded by ``grader.autograde``
+The example class (:mod:`grader.authoring.example_class`) is graded by ``grader.trusted.autograde``
 (nbgrader's apps underneath); the perfect student gets full marks, the empty
 submission 0, the typical-mistakes student partial marks, on every notebook in
 ``solutions/``. nbgrader's own ``nbgrader export`` of the resulting gradebook
@@ -14,11 +14,11 @@ import sys
 
 import pytest
 
-from grader import example_class
-from grader.autograde import autograde
-from grader.course import Course, nbgrader_args
-from grader.release import REPO, tool_env
-from grader.sandbox import Limits
+from grader.authoring import example_class
+from grader.trusted.autograde import autograde
+from grader.trusted.course import Course, nbgrader_args
+from grader.authoring.release import REPO, tool_env
+from grader.trusted.sandbox import Limits
 
 from fixtures.shared import once
 

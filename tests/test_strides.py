@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
-from grader.hidden import strides as hidden
+from grader.references import strides as hidden
 from nbtools import solution_namespace
 from utils.checks import strides as check
 from utils.checks.core import CheckFailure

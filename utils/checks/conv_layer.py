@@ -16,7 +16,7 @@ SIZE_FORMULA = ("n_H = (n_H_prev + 2*pad - f) // stride + 1, "
                 "n_W = (n_W_prev + 2*pad - f) // stride + 1, n_C = W.shape[3]")
 
 # ------------------------------------------------------------ likely mistakes
-# (shared with grader/hidden/conv_layer.py, so visible and hidden messages agree)
+# (shared with grader/references/conv_layer.py, so visible and hidden messages agree)
 NO_BIAS = "the bias was forgotten: add `b` once to every output value."
 BIAS_PER_ELEMENT = ("the bias was added to every element of the slice (inside the sum), "
                     "so it counts f*f*n_C_prev times; add it once, after summing.")
@@ -361,8 +361,12 @@ def conv_forward_shapes(conv_forward) -> None:
 def _forward_values(conv_forward, A, W, b, hp, expected, mistakes, case):
     inputs = {"A_prev": A, "W": W, "b": b, "hparameters": hp}
     Z, cache = unpack_forward(call_forward(conv_forward, A, W, b, hp))
+    scale = max(1.0, float(np.abs(np.asarray(A, dtype=float)).max())
+                * float(np.abs(np.asarray(W, dtype=float)).max()),
+                float(np.abs(np.asarray(b, dtype=float)).max()))
     core.check_array(Z, expected, "conv_forward (Z)", inputs=inputs, mistakes=mistakes,
-                     formula=SIZE_FORMULA, require_float=True, case=case)
+                     formula=SIZE_FORMULA, require_float=True, case=case,
+                     terms=int(np.prod(np.shape(W)[:3])) + 1, scale=scale)
     check_cache(cache, A, W, b, hp)
 
 

@@ -11,7 +11,7 @@ test) whose message says, in this order:
    (``mistakes``) or a generic pattern (an output off by one in size).
 
 The notebook-specific checks in ``utils/checks/<topic>.py`` and the hidden
-tests in ``grader/hidden/<topic>.py`` build on these functions; they never hold
+tests in ``grader/references/<topic>.py`` build on these functions; they never hold
 the solution of a graded function, only inputs, expected outputs, and the
 outputs of typical mistakes.
 """
@@ -27,6 +27,7 @@ import numpy as np
 
 TICK = "\u2714"  # heavy check mark
 SMALL = 64  # arrays with at most this many elements are printed in full
+FLOAT32_EPS = float(np.finfo(np.float32).eps)
 
 
 _OUR_CODE = (str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parents[2] / "grader"))
@@ -171,6 +172,23 @@ def _check_unchanged(name: str, before: Any, after: Any) -> None:
 
 
 # ---------------------------------------------------------------- comparing
+def rounding_atol(terms: int, scale: float, dtype: Any = None) -> float:
+    """The absolute error a *correct* sum of ``terms`` products may carry.
+
+    Any float dtype is fair, so a student may sum in float32 even when the inputs
+    are float64. Each of the ``terms`` additions then rounds by at most one unit
+    in the last place of the running sum, whose size is bounded by
+    ``terms * scale`` (``scale``: the largest absolute value of one product, e.g.
+    ``max|image| * max|kernel|``). The bound used is ``4 * terms * eps * scale``
+    with float32's eps (or the result's own, when coarser): far below what any
+    real mistake changes, and above what float32 rounding reaches.
+    """
+    eps = FLOAT32_EPS
+    if dtype is not None and np.issubdtype(np.dtype(dtype), np.floating):
+        eps = max(eps, float(np.finfo(dtype).eps))
+    return 4.0 * max(int(terms), 1) * eps * float(scale)
+
+
 def as_array(actual: Any, name: str) -> np.ndarray:
     """Check that a result is array-like and numeric; return it as an ndarray."""
     if actual is None:
@@ -226,7 +244,8 @@ def check_array(actual: Any, expected: Any, name: str, *,
                 formula: str | None = None,
                 rtol: float = 1e-5, atol: float = 1e-6,
                 require_float: bool = False,
-                case: str | None = None) -> np.ndarray:
+                case: str | None = None,
+                terms: int | None = None, scale: float | None = None) -> np.ndarray:
     """Compare a student's array with the expected one and explain any difference.
 
     Parameters
@@ -249,11 +268,19 @@ def check_array(actual: Any, expected: Any, name: str, *,
         created with the input's int dtype, which truncates).
     case : str, optional
         A short label for the case, e.g. ``"the 6x6 worked example"``.
+    terms, scale : optional
+        Each expected value is a sum of ``terms`` products of at most ``scale`` in
+        size: ``atol`` grows to :func:`rounding_atol` so that a correct result
+        computed in float32 passes (``scale`` defaults to the largest expected value).
 
     Returns the student's result as an ndarray, so callers can check more.
     """
     arr = as_array(actual, name)
     exp = np.asarray(expected)
+    if terms is not None:
+        if scale is None:
+            scale = max(1.0, float(np.abs(exp.astype(np.float64)).max(initial=0.0)))
+        atol = max(atol, rounding_atol(terms, scale, arr.dtype))
     where = f" on {case}" if case else ""
     check_shape(arr, exp.shape, name, inputs, shape_mistakes, formula)
     if require_float and not np.issubdtype(arr.dtype, np.floating):

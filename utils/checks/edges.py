@@ -321,7 +321,9 @@ def compare_output(fn: Callable, name: str, image, kernel, expected, *, case: st
                             mistakes=known,
                             shape_mistakes=shape_mistakes_for(np.shape(image), np.shape(kernel)),
                             formula=FORMULA, require_float=require_float, case=case,
-                            rtol=rtol, atol=atol)
+                            rtol=rtol, atol=atol, terms=int(np.size(kernel)),
+                            scale=max(1.0, float(np.abs(np.asarray(image, dtype=float)).max())
+                                      * float(np.abs(np.asarray(kernel, dtype=float)).max())))
 
 
 def check_kernel(value: Any, expected, name: str, mistakes: Mapping[str, Any]) -> None:
@@ -389,7 +391,8 @@ def compare_magnitude(fn: Callable, image, gx, gy, *, case: str, prewitt=None, s
                          shape_mistakes={HARD_CODED_4X4: (4, 4), SWAPPED_SHAPE: (W - 2, H - 2)}
                          if (H, W) != (6, 6) else {},
                          formula="(H - 2, W - 2)", require_float=True, case=case,
-                         rtol=rtol, atol=atol)
+                         rtol=rtol, atol=atol, terms=9,
+                         scale=max(1.0, 2.0 * float(np.abs(np.asarray(image, dtype=float)).max())))
     except CheckFailure as err:
         if "Likely mistake" in str(err):
             raise

@@ -5,7 +5,7 @@ by hand (one 2-D slice per example and channel, so the numbers are easy to
 read). Nothing here pads an array for you: the checks only compare.
 
 The descriptions of typical mistakes (``PAD_BATCH_AXIS`` ...) are shared with
-the hidden tests in ``grader/hidden/padding.py`` so both name a mistake the
+the hidden tests in ``grader/references/padding.py`` so both name a mistake the
 same way.
 """
 from __future__ import annotations

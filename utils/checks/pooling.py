@@ -16,7 +16,7 @@ SIZE_FORMULA = ("n_H = (n_H_prev - f) // stride + 1, n_W = (n_W_prev - f) // str
                 "n_C = n_C_prev")
 
 # ------------------------------------------------------------ likely mistakes
-# (shared with grader/hidden/pooling.py, so visible and hidden messages agree)
+# (shared with grader/references/pooling.py, so visible and hidden messages agree)
 AVERAGE_FOR_MAX = ("the average was taken in max mode: mode='max' keeps the largest value "
                    "of each window.")
 MAX_FOR_AVERAGE = ("the maximum was taken in average mode: mode='average' takes the mean "

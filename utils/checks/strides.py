@@ -2,7 +2,7 @@
 
 Inputs, expected outputs and the outputs of typical mistakes are constants
 written out here; nothing in this module computes a convolution or an output
-size. The mistake descriptions are shared with ``grader/hidden/strides.py``.
+size. The mistake descriptions are shared with ``grader/references/strides.py``.
 """
 from __future__ import annotations
 
@@ -144,8 +144,11 @@ def _conv2d_case(conv2d, image, kernel, expected, *, kwargs: Mapping[str, Any],
     kernel = np.asarray(kernel)
     out = call_conv2d(conv2d, image, kernel, **kwargs)
     inputs = {"image": image, "kernel": kernel, **kwargs}
+    scale = max(1.0, float(np.abs(image.astype(float)).max(initial=0.0))
+                * float(np.abs(kernel.astype(float)).max(initial=0.0)))
     check_array(out, expected, "conv2d", inputs=inputs, mistakes=mistakes,
-                shape_mistakes=shape_mistakes, formula=SIZE_FORMULA, case=case)
+                shape_mistakes=shape_mistakes, formula=SIZE_FORMULA, case=case,
+                terms=int(kernel.size), scale=scale)
 
 
 # ------------------------------------------------------------ conv2d: stride

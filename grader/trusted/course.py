@@ -13,11 +13,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import notebook_cells as cells
-from .release import REPO, tool_env
+from .. import notebook_cells as cells
+from ..settings import COURSE_ID, REPO, tool_env
 
 STATE_FILE = "grading_state.json"
-COURSE_ID = "cnn-course"
 
 
 @dataclass

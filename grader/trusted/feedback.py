@@ -1,8 +1,8 @@
 """Feedback for notebooks nbgrader could not turn into feedback itself.
 
-nbgrader's ``generate_feedback`` (run per student by :mod:`grader.grade_worker`,
-with :class:`grader.preprocessors.HideHiddenTests` and
-:class:`~grader.preprocessors.FeedbackNotes`) writes the feedback of every
+nbgrader's ``generate_feedback`` (run per student by :mod:`grader.trusted.worker`,
+with :class:`grader.trusted.preprocessors.HideHiddenTests` and
+:class:`~grader.trusted.preprocessors.FeedbackNotes`) writes the feedback of every
 notebook that ran. A notebook that is not valid JSON, is empty, was not
 submitted, or whose grading failed has no graded notebook to render, so the
 student would get nothing; :func:`write_missing_feedback` writes a short page

@@ -1,11 +1,11 @@
 """Grade one student's assignment in a private copy of the course (a worker process).
 
-:mod:`grader.autograde` keeps one long-lived ``python -m grader.grade_worker --serve``
+:mod:`grader.trusted.autograde` keeps one long-lived ``python -m grader.trusted.worker --serve``
 per parallel slot and sends it task files, one per (student, assignment)
-(``python -m grader.grade_worker TASK.json`` grades a single one). A task's folder holds a *copy* of the gradebook (made
+(``python -m grader.trusted.worker TASK.json`` grades a single one). A task's folder holds a *copy* of the gradebook (made
 after ``generate_assignment``), the student's submitted notebooks and an
 ``nbgrader_config.py`` that plugs the course's preprocessors
-(:mod:`grader.preprocessors`) into nbgrader. The worker then runs nbgrader's own
+(:mod:`grader.trusted.preprocessors`) into nbgrader. The worker then runs nbgrader's own
 ``Autograde`` and ``GenerateFeedback`` converters (what ``nbgrader autograde`` and
 ``nbgrader generate_feedback`` run) with that configuration, and writes ``result.json``:
 every test's score, the grading notes, and where the graded notebook and the
@@ -26,15 +26,15 @@ import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
 from .course import COURSE_ID
-from .release import tool_env
+from ..settings import tool_env
 
 CONFIG = '''\
-# Written by grader.grade_worker for one student's grading run.
+# Written by grader.trusted.worker for one student's grading run.
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput,
     DeduplicateIds, GetGrades, IgnorePattern, LimitOutput, OverwriteCells,
     OverwriteKernelspec, SaveAutoGrades)
-from grader.preprocessors import (FeedbackNotes, HideHiddenTests, InjectGuard,
+from grader.trusted.preprocessors import (FeedbackNotes, HideHiddenTests, InjectGuard,
     RemoveGuard, RepairMetadata, SandboxedExecute)
 
 c = get_config()

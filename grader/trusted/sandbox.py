@@ -1,7 +1,7 @@
 """Limits for the kernels that run student notebooks while grading.
 
 A graded kernel is started through a *kernelspec* whose command is this module:
-``python -m grader.sandbox --memory BYTES -- python -m ipykernel_launcher -f ...``.
+``python -m grader.trusted.sandbox --memory BYTES -- python -m ipykernel_launcher -f ...``.
 Before it replaces itself with the real kernel (``os.execv``), the launcher
 
 * caps the kernel's memory with ``RLIMIT_DATA`` (heap and private writable
@@ -68,7 +68,7 @@ def write_kernelspec(root: Path, limits: Limits, env: dict | None = None) -> Pat
     """Write ``<root>/kernels/cnn-grading/kernel.json``; put ``root`` on ``JUPYTER_PATH``."""
     spec_dir = Path(root) / "kernels" / KERNEL_NAME
     spec_dir.mkdir(parents=True, exist_ok=True)
-    argv = [sys.executable, "-m", "grader.sandbox",
+    argv = [sys.executable, "-m", "grader.trusted.sandbox",
             "--memory", str(int(limits.memory_bytes)),
             "--max-file", str(int(limits.max_file_bytes))]
     if not limits.landlock:
@@ -155,7 +155,7 @@ def restrict_writes(writable: list[str]) -> bool:
 
 # ------------------------------------------------------------------ launcher
 def _launch(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m grader.sandbox")
+    parser = argparse.ArgumentParser(prog="python -m grader.trusted.sandbox")
     parser.add_argument("--memory", type=int, required=True, help="RLIMIT_DATA in bytes")
     parser.add_argument("--max-file", type=int, default=512 * 1024 ** 2)
     parser.add_argument("--no-landlock", action="store_true")

@@ -30,9 +30,9 @@ from pathlib import Path
 
 import nbformat
 
-from . import notebook_cells as cells
-from .course import Course, prepare
-from .release import REPO
+from .. import notebook_cells as cells
+from ..settings import REPO
+from ..trusted.course import Course, prepare
 
 DATA = REPO / "data" / "example_class"
 MISTAKES = DATA / "typical_mistakes"

@@ -2,7 +2,7 @@
 
 Test cells compare a student's function with references through NumPy, the
 visible checks (``utils.checks.*``) and the hidden-test helpers
-(``grader.hidden.*``). A submission that replaces one of them
+(``grader.references.*``). A submission that replaces one of them
 (``np.allclose = lambda *a, **k: True``, ``check.check_array = ...``, a fake module
 in ``sys.modules``) could make every test pass. Two independent defences:
 
@@ -19,7 +19,7 @@ in ``sys.modules``) could make every test pass. Two independent defences:
 Either finding scores the affected tests zero and the reason appears in the
 feedback and the grades CSV. This is tamper *detection* for ordinary Python
 code; it is not a security boundary against a determined attacker (the
-sandbox, :mod:`grader.sandbox`, limits what the process can touch).
+sandbox, :mod:`grader.trusted.sandbox`, limits what the process can touch).
 """
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ import types
 
 #: modules whose attributes the guard watches (plus what the notebook's tests import)
 WATCHED = ["builtins", "numpy", "numpy.testing", "numpy.linalg", "numpy.random",
-           "utils.checks.core", "grader.guard"]
+           "utils.checks.core", "grader.trusted.tamper"]
 #: for these modules only the listed attributes are watched (ipykernel itself swaps
 #: ``builtins.input`` for every execution)
 ONLY = {"builtins": {"__import__", "isinstance", "issubclass", "len", "abs", "sum", "min", "max",
@@ -56,7 +56,7 @@ class TamperError(AssertionError):
 
 # ------------------------------------------------------------------ static scan
 def course_modules(sources: list[str]) -> list[str]:
-    """Course modules that cells import (``utils.checks.edges``, ``grader.hidden.edges``)."""
+    """Course modules that cells import (``utils.checks.edges``, ``grader.references.edges``)."""
     found = []
     for src in sources:
         for m in IMPORT_RE.finditer(src):
@@ -229,10 +229,10 @@ def verify(namespace: dict | None = None) -> None:
 
 def preamble(modules: list[str], token: str) -> str:
     """Source of the injected first cell (``token`` names the guard in the namespace)."""
-    return (f"import grader.guard as {token}\n"
+    return (f"import grader.trusted.tamper as {token}\n"
             f"{token}.install({modules!r})\n"
             f"del {token}\n"
-            f"globals()['{token}'] = __import__('sys').modules['grader.guard']")
+            f"globals()['{token}'] = __import__('sys').modules['grader.trusted.tamper']")
 
 
 def verify_line(token: str) -> str:
@@ -251,5 +251,5 @@ def strip_injected(source: str) -> str:
                      if not line.rstrip().endswith("# cnn-grading-guard"))
 
 
-# keep a reference so `from grader.guard import *` style lookups stay stable
+# keep a reference so `from grader.trusted.tamper import *` style lookups stay stable
 _builtins = builtins

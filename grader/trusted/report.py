@@ -9,7 +9,7 @@ Files (under ``build/course/reports/``):
     assignment) with one more column, ``notes``: why a student lost marks for a
     reason outside the tests (timeout, crash, invalid notebook, tampering, files
     not graded). Written by :class:`CsvWithNotesExportPlugin`, an nbgrader
-    export plugin (also usable as ``nbgrader export --exporter=grader.report.CsvWithNotesExportPlugin``),
+    export plugin (also usable as ``nbgrader export --exporter=grader.trusted.report.CsvWithNotesExportPlugin``),
     with proper CSV quoting (ids may hold commas, spaces or unicode).
 ``tests.csv``
     one row per student, notebook and test: score, max, passed, the failure message.

@@ -2,23 +2,23 @@
 
 Steps (each built on nbgrader's own apps and gradebook):
 
-1. :func:`grader.course.prepare` registers every assignment in the gradebook
+1. :func:`grader.trusted.course.prepare` registers every assignment in the gradebook
    (nbgrader ``generate_assignment``) when it is new or its source changed.
-2. :mod:`grader.intake` finds the submissions (nbgrader layout, a flat LMS
+2. :mod:`grader.trusted.intake` finds the submissions (nbgrader layout, a flat LMS
    export, or a zip) and stages them as ``build/course/submitted/<student>/<assignment>/``.
 3. Each (student, assignment) whose files, source and limits are unchanged
    since the last run is skipped (resume); the others are graded in parallel by
-   long-lived worker processes (:mod:`grader.grade_worker`, one per core, killed and
+   long-lived worker processes (:mod:`grader.trusted.worker`, one per core, killed and
    replaced if one overruns), each task in a private folder with a
    copy of the gradebook, nbgrader ``autograde`` with a sandboxed kernel
-   (:mod:`grader.sandbox`) and nbgrader ``generate_feedback``.
+   (:mod:`grader.trusted.sandbox`) and nbgrader ``generate_feedback``.
 4. The parent merges each result into the course gradebook as it arrives, one
    at a time, through nbgrader's ``Gradebook`` API (no concurrent sqlite writers),
    copies the graded notebook and the feedback into ``build/course/autograded``
    and ``build/course/feedback``, and saves the resume state.
-5. :mod:`grader.report` writes the grades CSV (nbgrader's export columns plus
+5. :mod:`grader.trusted.report` writes the grades CSV (nbgrader's export columns plus
    ``notes``), a per-test CSV, the summary and the score histogram, and the
-   feedback for notebooks that could not run (:mod:`grader.feedback`).
+   feedback for notebooks that could not run (:mod:`grader.trusted.feedback`).
 """
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ from . import feedback as fb
 from . import intake as intake_mod
 from . import report
 from .course import COURSE_ID, Course, load_state, prepare, save_state
-from .release import tool_env
+from ..settings import tool_env
 from .sandbox import GIB, Limits, landlock_abi, write_kernelspec
 
 GRADER_VERSION = "2"
@@ -314,14 +314,14 @@ class Grader:
 
 
 class WorkerProcess:
-    """A long-lived ``python -m grader.grade_worker --serve`` (restarted when it fails)."""
+    """A long-lived ``python -m grader.trusted.worker --serve`` (restarted when it fails)."""
 
     def __init__(self):
         self.proc: subprocess.Popen | None = None
 
     def _start(self) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "grader.grade_worker", "--serve"], env=tool_env(),
+            [sys.executable, "-m", "grader.trusted.worker", "--serve"], env=tool_env(),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             text=True, encoding="utf-8", start_new_session=True, cwd=tempfile.gettempdir())
 

@@ -1,4 +1,4 @@
-"""nbgrader preprocessors that make autograding robust (used by :mod:`grader.grade_worker`).
+"""nbgrader preprocessors that make autograding robust (used by :mod:`grader.trusted.worker`).
 
 They plug into nbgrader's own ``Autograde`` and ``GenerateFeedback`` converters
 (``Autograde.sanitize_preprocessors``, ``Autograde.autograde_preprocessors``,
@@ -12,8 +12,8 @@ sanitize step
     restores edited and deleted test cells from the gradebook.
 autograde step
     :class:`InjectGuard` scans the student's cells for tampering and injects the
-    in-kernel guard (:mod:`grader.guard`); :class:`SandboxedExecute` runs the
-    notebook in the sandboxed kernel (:mod:`grader.sandbox`) with a time limit
+    in-kernel guard (:mod:`grader.trusted.tamper`); :class:`SandboxedExecute` runs the
+    notebook in the sandboxed kernel (:mod:`grader.trusted.sandbox`) with a time limit
     per cell and per notebook, caps printed output, and, when the kernel dies or
     hangs, marks every later cell as failed with the reason (plain nbgrader
     leaves them without output, which its ``determine_grade`` scores as
@@ -44,7 +44,7 @@ from nbgrader import utils as nbutils
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 
-from . import guard
+from . import tamper as guard
 from .sandbox import KERNEL_NAME
 
 META = "cnn_grading"

@@ -18,29 +18,18 @@ from pathlib import Path
 
 import nbformat
 
-from . import notebook_cells as cells
+from .. import notebook_cells as cells
+from ..settings import RELEASE, REPO, SOLUTIONS, tool_env
 from .execute import execute, errors
 
-REPO = Path(__file__).resolve().parents[1]
-SOLUTIONS = REPO / "solutions"
-RELEASE = REPO / "notebooks"
 LEAK_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
-                "grader.hidden")
+                "grader.references")
 
 
 class ReleaseError(RuntimeError):
     """The release could not be made, or is out of sync; the message says how to fix it."""
 
 
-def tool_env() -> dict:
-    """The environment for nbgrader subprocesses: this interpreter's ``bin`` first on PATH.
-
-    nbgrader runs helper programs (``alembic``) by name, so they must be found in
-    the same environment even when it is not activated.
-    """
-    env = dict(os.environ)
-    env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", "")])
-    return env
 
 
 def _stems(stems, solutions: Path = SOLUTIONS) -> list[str]:
