@@ -52,36 +52,51 @@ def solution_namespace(stem: str) -> dict:
     return dict(_namespace(stem))
 
 
-def score_in_process(stem: str, replacements: dict[str, str] | None = None
+def score_in_process(stem: str, replacements: dict[str, str] | None = None, *,
+                     student: str | None = None, secret: bytes = b"nbtools-test-secret"
                      ) -> tuple[float, float, list[str]]:
-    """Grade a solution notebook in this process, without a kernel or nbgrader.
+    """Grade a solution notebook in this process the way ``python -m grader autograde`` does.
 
-    Runs the setup cell, each answer cell (or its replacement from
-    ``replacements``, keyed by grade_id, as in ``data/example_class/typical_mistakes``)
-    and every test cell with its hidden tests, in notebook order. Returns
-    ``(points, total, failed test grade_ids)``. A fast stand-in for autograding,
-    used to check a notebook's tests against many answers; ``test_roundtrip.py``
-    does the real nbgrader run.
+    The setup cell and each answer cell (or its replacement from ``replacements``,
+    keyed by grade_id, as in ``data/example_class/typical_mistakes``) run in one
+    namespace that stands in for the student's kernel. Each test cell then runs in
+    a separate, trusted namespace (:func:`grader.trusted.verdicts.run_test`) whose
+    student names call into that namespace through the real wire encoding
+    (:class:`grader.trusted.remote.LocalChannel`). With ``student`` the hidden inputs
+    are seeded per student as in grading; without, fixed seeds as in plain nbgrader.
+    Returns ``(points, total, failed test grade_ids)``; ``test_roundtrip.py`` does
+    the real nbgrader run.
     """
+    from grader.trusted.remote import LocalChannel, Remote
+    from grader.trusted.verdicts import run_test, setup_namespace
+
     os.environ.setdefault("MPLBACKEND", "Agg")
     replacements = replacements or {}
     nb = cells.read(solution_path(stem))
     code = [c for c in nb.cells if c.cell_type == "code"]
-    ns: dict = {"__name__": f"graded_{stem}"}
-    exec(compile(code[0].source, f"{stem}:setup", "exec"), ns)
+    kernel: dict = {"__name__": "__main__"}
+    exec(compile(code[0].source, f"{stem}:setup", "exec"), kernel)
+    base = setup_namespace([c.source for c in code
+                            if not cells.is_answer(c) and not cells.is_test(c)])
+    remote = Remote(LocalChannel(kernel))
     points = total = 0.0
     failed = []
     for cell in code[1:]:
         meta = cells.nbgrader_meta(cell)
         if cells.is_answer(cell):
             src = replacements.get(meta["grade_id"], cells.strip_solution_markers(cell.source))
-            exec(compile(src, f"{stem}:{meta['grade_id']}", "exec"), ns)
+            try:
+                exec(compile(src, f"{stem}:{meta['grade_id']}", "exec"), kernel)
+            except Exception:  # noqa: BLE001 - a broken answer cell fails its tests later
+                pass
         elif cells.is_test(cell):
             total += meta["points"]
-            try:
-                exec(compile(cell.source, f"{stem}:{meta['grade_id']}", "exec"), ns)
+            verdict = run_test(cell.source, meta["grade_id"], base, remote,
+                               secret=secret if student else None, assignment=stem,
+                               student=student or "")
+            if verdict.passed:
                 points += meta["points"]
-            except Exception:  # noqa: BLE001 - any failure costs the cell's points
+            else:
                 failed.append(meta["grade_id"])
     return points, total, failed
 

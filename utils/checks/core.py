@@ -46,8 +46,13 @@ class CheckFailure(AssertionError):
         lines += str(self).splitlines()
         cause = self.__cause__
         if cause is not None and not isinstance(cause, CheckFailure):
-            frames = [f for f in traceback.extract_tb(cause.__traceback__)
-                      if not f.filename.startswith(_OUR_CODE)]
+            # an error from a call the grader made into the kernel carries the frames
+            # of the student's code as (file, line, function, text)
+            remote = getattr(cause, "_cnn_student_frames", None)
+            frames = ([traceback.FrameSummary(f, n, name, line=text) for f, n, name, text in remote]
+                      if remote else
+                      [f for f in traceback.extract_tb(cause.__traceback__)
+                       if not f.filename.startswith(_OUR_CODE)])
             if frames:
                 lines.append("Where it happened in your code:")
                 lines += [line.rstrip("\n") for line in traceback.format_list(frames)]
