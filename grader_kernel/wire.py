@@ -170,7 +170,7 @@ def _encode_keras_tensor(tensor, inputs: dict) -> dict:
     if not placeholders:
         raise WireError("a Keras tensor came back, but the call was given no keras.Input")
     try:
-        model = keras.Model(placeholders, tensor)
+        model = keras.Model(placeholders[0] if len(placeholders) == 1 else placeholders, tensor)
     except Exception as err:  # noqa: BLE001 - the tensor is not built on the given inputs
         raise WireError(f"the returned tensor is not built on the inputs it was given: {err}"
                         ) from err
