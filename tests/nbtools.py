@@ -67,7 +67,7 @@ def score_in_process(stem: str, replacements: dict[str, str] | None = None, *,
     Returns ``(points, total, failed test grade_ids)``; ``test_roundtrip.py`` does
     the real nbgrader run.
     """
-    from grader.trusted.remote import LocalChannel, Remote
+    from grader.trusted.remote import LocalChannel, Remote, defining_sources
     from grader.trusted.verdicts import run_test, setup_namespace
 
     os.environ.setdefault("MPLBACKEND", "Agg")
@@ -78,7 +78,10 @@ def score_in_process(stem: str, replacements: dict[str, str] | None = None, *,
     exec(compile(code[0].source, f"{stem}:setup", "exec"), kernel)
     base = setup_namespace([c.source for c in code
                             if not cells.is_answer(c) and not cells.is_test(c)])
-    remote = Remote(LocalChannel(kernel))
+    answers = [replacements.get(cells.nbgrader_meta(c)["grade_id"],
+                                cells.strip_solution_markers(c.source))
+               for c in code[1:] if cells.is_answer(c)]
+    remote = Remote(LocalChannel(kernel), sources=defining_sources(answers))
     points = total = 0.0
     failed = []
     for cell in code[1:]:

@@ -119,9 +119,13 @@ def _signature(spec: list) -> inspect.Signature | None:
 class RemoteFunction:
     """Calls the student's function of this name in the kernel; looks like a function."""
 
-    def __init__(self, remote: "Remote", name: str, signature: list | None = None):
+    def __init__(self, remote: "Remote", name: str, signature: list | None = None,
+                 source: str | None = None):
         self._remote = remote
         self.__name__ = self.__qualname__ = name
+        #: the source of the submitted cell that defines this name, read by the grader
+        #: from the notebook file (never from the kernel); see ``core.source_of``
+        self.__cnn_source__ = source
         sig = _signature(signature or [])
         if sig is not None:
             self.__signature__ = sig
@@ -136,8 +140,9 @@ class RemoteFunction:
 class Remote:
     """One notebook's session with the kernel: bindings, identities, placeholders."""
 
-    def __init__(self, channel: Channel):
+    def __init__(self, channel: Channel, sources: dict[str, str] | None = None):
         self.channel = channel
+        self.sources = dict(sources or {})
         self._keras_inputs: dict[int, Any] = {}
         self._refs: dict[int, int] = {}
         self.decoder = wire.Decoder(keras_inputs=self._keras_inputs)
@@ -170,7 +175,8 @@ class Remote:
                 continue
             kind = entry.get("kind")
             if kind == "callable":
-                bound[name] = RemoteFunction(self, name, entry.get("signature"))
+                bound[name] = RemoteFunction(self, name, entry.get("signature"),
+                                             self.sources.get(name))
             elif kind == "value":
                 bound[name] = self.decoder.decode(entry.get("value"))
             elif kind == "error":
@@ -208,6 +214,31 @@ class Remote:
                 if key in after_kwargs:
                     _mirror(mine, after_kwargs[key])
         return result
+
+
+def defining_sources(cell_sources: list[str]) -> dict[str, str]:
+    """``{name: source of the last cell that defines it at top level}`` (functions, classes, names).
+
+    Read from the submitted notebook by the grader, so a test can judge *how* a
+    function is written (e.g. "no Python loop over output positions") from code the
+    kernel cannot change after the fact.
+    """
+    import ast
+    found: dict[str, str] = {}
+    for src in cell_sources:
+        try:
+            tree = ast.parse(src)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                found[node.name] = src
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for t in targets:
+                    if isinstance(t, ast.Name):
+                        found[t.id] = src
+    return found
 
 
 def _mirror(mine: Any, theirs: Any) -> None:

@@ -164,6 +164,23 @@ def call(fn: Callable, *args: Any, name: str | None = None, **kwargs: Any) -> An
     return out
 
 
+def source_of(fn: Callable) -> str | None:
+    """The source code of the cell that defines a student's function, or None.
+
+    While grading, the grader reads it from the submitted notebook itself
+    (``fn.__cnn_source__``); in a notebook it is ``inspect.getsource``. A test uses it
+    to judge *how* a function is written, e.g. that it has no Python loop over the
+    output positions.
+    """
+    source = getattr(fn, "__cnn_source__", None)
+    if source is not None:
+        return source
+    try:
+        return inspect.getsource(fn)
+    except (OSError, TypeError):
+        return None
+
+
 def _check_unchanged(name: str, before: Any, after: Any) -> None:
     b_args, b_kwargs = before
     a_args, a_kwargs = after
