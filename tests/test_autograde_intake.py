@@ -258,3 +258,18 @@ def test_a_student_folder_with_two_prefixed_versions_beside_other_students(tmp_p
     found = intake.collect(tmp_path, LAYOUT)
     assert set(found.submissions) == {("alice", "02_padding"), ("bob", "02_padding")}
     assert "second file for bob" in found.unmatched[0][1]
+
+
+@pytest.mark.parametrize("command", [["validate", "--memory", "lots", "x.ipynb"],
+                                     ["autograde", "--memory", "lots", "subs"],
+                                     ["autograde", "--memory", "0", "subs"],
+                                     ["validate", "--timeout", "-5", "x.ipynb"]])
+def test_bad_limits_give_a_usage_message_not_a_traceback(command, capsys):
+    from grader.__main__ import main
+    with pytest.raises(SystemExit) as exc:
+        main(command)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: python -m grader " + command[0])
+    assert "Traceback" not in err
+    assert repr(command[2]) in err and ("4G" in err or "120" in err)
