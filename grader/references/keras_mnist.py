@@ -26,7 +26,10 @@ LEARN_BATCH = 64
 MIN_SUBSET_ACCURACY = 0.75  # the specified model gets 0.85-0.96 here (several seeds); chance is 0.10
 TIME_BUDGET_S = 60.0  # about 4 s on 2 CPU cores; generous for a loaded machine
 
-# Independent copy of the expected architecture (the notebook cannot change it).
+INPUT_SHAPE = (28, 28, 1)
+N_CLASSES = 10
+#: The expected architecture (spec 3.07): the course's only hand-written copy. The visible
+#: checks read a generated copy, utils/checks/expected.py (`python -m grader.authoring.expected`).
 LAYERS = (
     dict(kind="Conv2D", label="Conv2D(32, 3x3, relu)", filters=32, kernel_size=(3, 3),
          strides=(1, 1), padding="valid", activation="relu", output_shape=(26, 26, 32), params=320),
@@ -94,7 +97,7 @@ def preprocess_real_digits(preprocess: Callable) -> None:
 def build_model_exact(build_model: Callable) -> None:
     """Exact layers, activations, kernel sizes, padding, shapes and parameter count."""
     model = call(build_model, name="build_model")
-    check_architecture(model, LAYERS, "build_model", input_shape=(28, 28, 1), total=TOTAL)
+    check_architecture(model, LAYERS, "build_model", input_shape=INPUT_SHAPE, total=TOTAL)
     rng = seeding.rng(SEED + 1)
     probs = np.asarray(model(rng.uniform(0, 1, (4, 28, 28, 1)).astype(np.float32),
                              training=False))

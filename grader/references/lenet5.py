@@ -19,7 +19,8 @@ from . import seeding
 SEED = 6060
 N_CASES = 40
 
-# Independent copy of the spec's table (the student cannot change it).
+#: The spec's table (3.06): the course's only hand-written copy. The visible checks read a
+#: generated copy, utils/checks/expected.py (`python -m grader.authoring.expected`).
 TABLE = (
     ("input", (32, 32, 3), 3072, 0),
     ("CONV1", (28, 28, 8), 6272, 608),

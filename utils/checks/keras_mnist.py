@@ -1,6 +1,7 @@
 """Visible checks for notebook 07 (Keras on MNIST).
 
-The expected architecture is a constant list of layers (spec section 3.07); the
+The expected architecture is a constant list of layers (spec section 3.07,
+generated from the references into :mod:`utils.checks.expected`); the
 preprocessing check uses small made-up "digits" whose pixel values come from a
 lookup table, so the expected scaled values are constants too. Nothing here
 preprocesses MNIST or builds the model: that is the student's work.
@@ -12,33 +13,16 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from . import expected
 from .core import CheckFailure, call, check_array, fail, fmt_value, passed
 from .lenet5 import check_architecture
 
-INPUT_SHAPE = (28, 28, 1)
-N_CLASSES = 10
-TOTAL_PARAMS = 93322
-
+# The architecture (spec 3.07), generated from grader/references/keras_mnist.py.
+INPUT_SHAPE = expected.MNIST_INPUT_SHAPE
+N_CLASSES = expected.MNIST_N_CLASSES
+TOTAL_PARAMS = expected.MNIST_TOTAL_PARAMS
 #: build_model(), layer by layer: what model.summary() must show.
-EXPECTED_LAYERS = (
-    dict(kind="Conv2D", label="Conv2D(32, 3x3, relu)", filters=32, kernel_size=(3, 3),
-         strides=(1, 1), padding="valid", activation="relu", output_shape=(26, 26, 32), params=320),
-    dict(kind="MaxPooling2D", label="MaxPooling2D(2x2)", pool_size=(2, 2), strides=(2, 2),
-         output_shape=(13, 13, 32), params=0),
-    dict(kind="Conv2D", label="Conv2D(64, 3x3, relu)", filters=64, kernel_size=(3, 3),
-         strides=(1, 1), padding="valid", activation="relu", output_shape=(11, 11, 64),
-         params=18496),
-    dict(kind="MaxPooling2D", label="MaxPooling2D(2x2)", pool_size=(2, 2), strides=(2, 2),
-         output_shape=(5, 5, 64), params=0),
-    dict(kind="Conv2D", label="Conv2D(64, 3x3, relu)", filters=64, kernel_size=(3, 3),
-         strides=(1, 1), padding="valid", activation="relu", output_shape=(3, 3, 64),
-         params=36928),
-    dict(kind="Flatten", label="Flatten", output_shape=(576,), params=0),
-    dict(kind="Dense", label="Dense(64, relu)", units=64, activation="relu", output_shape=(64,),
-         params=36928),
-    dict(kind="Dense", label="Dense(10, softmax)", units=10, activation="softmax",
-         output_shape=(10,), params=650),
-)
+EXPECTED_LAYERS = expected.MNIST_LAYERS
 
 OPTIMIZER = "RMSprop"
 LOSSES_OK = ("categorical_crossentropy",)
