@@ -189,3 +189,35 @@ def test_no_check_or_hidden_test_reads_the_clock():
             if isinstance(node, ast.Attribute) and node.attr in clocks - {"time"}:
                 found.append(f"{path.relative_to(root)}:{node.lineno} reads .{node.attr}")
     assert not found, found
+
+
+def test_warnings_and_stderr_of_the_students_code_become_notes_on_stdout(capsys):
+    import sys
+    import warnings
+
+    def noisy(x):
+        warnings.warn("Do not pass an `input_shape` argument to a layer.", UserWarning)
+        print("debug: got", x, file=sys.stderr)
+        return x + 1
+
+    assert core.call(noisy, 1) == 2
+    assert core.call(noisy, 2) == 3
+    out, err = capsys.readouterr()
+    assert err == ""
+    note = ("note: your code raised a warning (it costs no points): UserWarning: Do not pass an "
+            "`input_shape` argument to a layer.")
+    assert out.count(note) == 1  # once per function, not on every call
+    assert "debug: got 1" in out and "debug: got 2" in out
+
+
+def test_a_warning_does_not_hide_the_students_error(capsys):
+    import warnings
+
+    def warns_then_fails(x):
+        warnings.warn("x is deprecated", DeprecationWarning)
+        raise ValueError("bad x")
+
+    msg = message(core.call, warns_then_fails, 1)
+    assert "raised ValueError: bad x" in msg
+    out, err = capsys.readouterr()
+    assert "DeprecationWarning: x is deprecated" in out and err == ""

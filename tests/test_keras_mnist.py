@@ -289,6 +289,46 @@ def test_hidden_learning_on_mnist_subset(ns, mnist_path, capsys):
     assert "held-out digits after 3 epochs on 5,000 (237 steps of 64)" in capsys.readouterr().out
 
 
+ADD_STYLE_BUILD_MODEL = """\
+def build_model():
+    model = keras.Sequential()
+    model.add(layers.Conv2D(32, (3, 3), activation="relu", input_shape=(28, 28, 1)))
+    model.add(layers.MaxPooling2D((2, 2)))
+    model.add(layers.Conv2D(64, (3, 3), activation="relu"))
+    model.add(layers.MaxPooling2D((2, 2)))
+    model.add(layers.Conv2D(64, (3, 3), activation="relu"))
+    model.add(layers.Flatten())
+    model.add(layers.Dense(64, activation="relu"))
+    model.add(layers.Dense(10, activation="softmax"))
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+"""
+
+
+def test_a_keras_warning_reaches_no_test_cell_stderr_in_a_real_kernel():
+    """model.add(...) with input_shape=: Keras warns; plain nbgrader would score stderr 0."""
+    import nbformat
+
+    from grader import notebook_cells as cells
+    from grader.authoring.execute import execute
+
+    source = cells.read(solution_path(STEM))
+    code = [c for c in source.cells if c.cell_type == "code"]
+    tests = [c for c in code if cells.nbgrader_meta(c).get("grade_id") in
+             ("build_model_architecture", "build_model_compile_settings")]
+    assert len(tests) == 2
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code[0].source),
+                                         nbformat.v4.new_code_cell(ADD_STYLE_BUILD_MODEL)]
+                                  + [nbformat.v4.new_code_cell(c.source) for c in tests])
+    execute(nb, solution_path(STEM).parent, timeout=300, allow_errors=True)
+    outputs = [o for c in nb.cells[2:] for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"], outputs
+    assert not [o for o in outputs if o.get("name") == "stderr"], outputs
+    text = "".join(o.get("text", "") for o in outputs)
+    assert text.count("\u2714") == 4
+    assert "note: your code raised a warning (it costs no points): UserWarning: Do not pass" in text
+
+
 # ---------------------------------------------------------------- figures
 def test_confusion_counts_and_figures(ns):
     from utils.plotting import keras_mnist as mnist_plots
