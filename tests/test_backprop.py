@@ -663,12 +663,45 @@ def test_numerical_gradient_mistakes_are_named(impl, text):
 
 def test_x_restored_up_to_rounding_passes(capsys):
     """x[i] += h; x[i] -= 2h; x[i] += h leaves a rounding-level difference: that is fair."""
-    x = check.NG_X.copy() + 0.1
     fn = _define(STYLES["numerical_gradient"][1], "numerical_gradient")
-    probe = x.copy()
-    fn(testfns.cubic_sum(a=1.0), probe, h=1e-5)
+    probe = check.NG_X.copy()
+    fn(testfns.cubic_sum(a=1.0), probe, h=0.1)
+    assert not np.array_equal(probe, check.NG_X)  # the style really leaves rounding behind
+    np.testing.assert_allclose(probe, check.NG_X, rtol=0, atol=1e-15)
     for run in NG_CHECKS:
         run(fn)
+    assert capsys.readouterr().out.count("\u2714") == 2
+
+
+def _through_the_wire(source: str, name: str):
+    """The student's function as the grader sees it: a remote into a kernel namespace."""
+    from grader.trusted.remote import LocalChannel, Remote
+    kernel = {"np": np}
+    exec(textwrap.dedent(source), kernel)
+    return Remote(LocalChannel(kernel)).bind([name])[name]
+
+
+LEFT_CHANGED = '''
+def numerical_gradient(f, x, h=1e-5):
+    grad = np.zeros(x.shape)
+    for idx in np.ndindex(x.shape):
+        x[idx] += h
+        up = f(x)
+        x[idx] -= 2 * h
+        grad[idx] = (up - f(x)) / (2 * h)     # right values, but x stays at x - h
+    return grad
+'''
+
+
+def test_x_left_changed_is_seen_through_the_wire(capsys):
+    """The kernel's in-place change comes back to the grader, which names it."""
+    remote = _through_the_wire(LEFT_CHANGED, "numerical_gradient")
+    for run in NG_CHECKS:
+        message = _fails_with(run, remote, check.NG_LEFT_CHANGED)
+        assert "left at x[i] - h" in message
+    fair = _through_the_wire(STYLES["numerical_gradient"][1], "numerical_gradient")
+    for run in NG_CHECKS:
+        run(fair)
     assert capsys.readouterr().out.count("\u2714") == 2
 
 
@@ -771,22 +804,14 @@ def conv_backward(dZ, cache):
 ''', {"conv_backward_tiny_case", "conv_backward_stride_pad_batch"}),
     ("pool_backward", '''
 def pool_backward(dA, cache, mode="max"):
-    A_prev, hparameters = cache
-    f, stride = hparameters["f"], hparameters["stride"]
-    m, n_H, n_W, n_C = dA.shape
-    dA_prev = np.zeros(A_prev.shape)
-    for i in range(m):
-        for h in range(n_H):
-            for w in range(n_W):
-                for c in range(n_C):
-                    rows = slice(h * stride, h * stride + f)
-                    cols = slice(w * stride, w * stride + f)
-                    if mode == "max":
-                        window = A_prev[i, rows, cols, c]
-                        dA_prev[i, rows, cols, c] = (window == window.max()) * dA[i, h, w, c]
-                    else:
-                        dA_prev[i, rows, cols, c] = dA[i, h, w, c] / f   # and overwritten
-    return dA_prev
+    A_prev, hp = cache
+    f, s = hp["f"], hp["stride"]
+    out = np.zeros(A_prev.shape)
+    for h in range(dA.shape[1]):
+        for w in range(dA.shape[2]):
+            # the whole window gets dA in both modes: not routed to the max, not divided
+            out[:, h * s:h * s + f, w * s:w * s + f, :] += dA[:, h:h + 1, w:w + 1, :]
+    return out
 ''', {"pool_backward_max", "pool_backward_average"}),
     ("numerical_gradient", '''
 def numerical_gradient(f, x, h=1e-5):

@@ -410,38 +410,37 @@ def _pool_inputs(rng, m, n_h, n_w, n_c, f, s, dtype=np.float64):
     return A, dA
 
 
-def pool_backward_max_reference(pool_backward, n_cases=8):
-    """Max pooling on random batches, overlapping and gapped windows, float32; default mode."""
-    rng = seeding.rng(SEED + 3)
+def _pool_random_cases(pool_backward, rng, mode: str, n_cases: int) -> int:
+    """Random batches (overlapping, tiling and gapped windows) and float32; returns the count."""
     cases = _pool_cases(rng, n_cases)
     for k, (m, n_h, n_w, n_c, f, s) in enumerate(cases):
         A, dA = _pool_inputs(rng, m, n_h, n_w, n_c, f, s)
-        _check_pool(pool_backward, dA, A, {"f": f, "stride": s}, "max",
-                    f"random case {k + 1}: A_prev {A.shape}, f {f}, stride {s}, mode 'max'")
+        _check_pool(pool_backward, dA, A, {"f": f, "stride": s}, mode,
+                    f"random case {k + 1}: A_prev {A.shape}, f {f}, stride {s}, mode {mode!r}")
     A, dA = _pool_inputs(rng, 2, 6, 5, 2, 3, 2, np.float32)
-    _check_pool(pool_backward, dA, A, {"f": 3, "stride": 2}, "max", "float32 inputs")
+    _check_pool(pool_backward, dA, A, {"f": 3, "stride": 2}, mode, "float32 inputs")
+    return len(cases) + 1
+
+
+def pool_backward_max_reference(pool_backward, n_cases=8):
+    """Max pooling on random batches, overlapping and gapped windows, float32; default mode."""
+    rng = seeding.rng(SEED + 3)
+    n = _pool_random_cases(pool_backward, rng, "max", n_cases)
     A, dA = _pool_inputs(rng, 2, 5, 6, 2, 2, 1)
     _check_pool(pool_backward, dA, A, {"f": 2, "stride": 1}, "max",
                 "called without `mode` (the default is max)", pass_mode=False)
-    core.passed(f"pool_backward (max) matches the reference on {len(cases) + 2} hidden cases")
+    core.passed(f"pool_backward (max) matches the reference on {n + 1} hidden cases")
 
 
 def pool_backward_average_reference(pool_backward, n_cases=8):
     """Average pooling on random batches, overlapping and gapped windows, float32, integers."""
     rng = seeding.rng(SEED + 4)
-    cases = _pool_cases(rng, n_cases)
-    for k, (m, n_h, n_w, n_c, f, s) in enumerate(cases):
-        A, dA = _pool_inputs(rng, m, n_h, n_w, n_c, f, s)
-        _check_pool(pool_backward, dA, A, {"f": f, "stride": s}, "average",
-                    f"random case {k + 1}: A_prev {A.shape}, f {f}, stride {s}, mode 'average'")
-    A, dA = _pool_inputs(rng, 2, 6, 5, 2, 3, 2, np.float32)
-    _check_pool(pool_backward, dA, A, {"f": 3, "stride": 2}, "average", "float32 inputs")
+    n = _pool_random_cases(pool_backward, rng, "average", n_cases)
     A = rng.integers(0, 256, size=(2, 5, 5, 2))
     dA = rng.integers(-4, 5, size=(2, 2, 2, 2))
     _check_pool(pool_backward, dA, A, {"f": 3, "stride": 2}, "average",
                 "an integer image and an integer dA")
-    core.passed(f"pool_backward (average) matches the reference on {len(cases) + 2} "
-                "hidden cases")
+    core.passed(f"pool_backward (average) matches the reference on {n + 1} hidden cases")
 
 
 def _x_cases(rng):
