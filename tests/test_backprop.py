@@ -868,7 +868,7 @@ def test_no_test_cell_uses_the_pasted_forward_passes():
     """08's tests build their caches themselves: they never call 01-05's functions."""
     nb = cells.read(solution_path(STEM))
     pasted = {"conv2d_valid", "convolve2d_valid", "zero_pad", "conv_single_step",
-              "conv_forward", "pool_forward"}
+              "conv_forward", "relu", "pool_forward"}
     for cell in cells.iter_cells(nb, "test"):
         from grader.trusted.verdicts import names_read
         assert not names_read(cell.source) & pasted, cells.nbgrader_meta(cell)["grade_id"]

@@ -9,7 +9,7 @@
 - :func:`plot_multiply_adds` - multiply-adds of the forward and backward passes;
 - :func:`plot_loss_curve` - the loss of a training run, step by step.
 
-No function here computes a gradient: every array is passed in, computed in the
+No function here computes a gradient's values: every array is passed in, computed in the
 notebook by the student's own functions.
 """
 from __future__ import annotations
