@@ -14,7 +14,6 @@ number of rounds grows with the output positions. No graded function is solved h
 from __future__ import annotations
 
 import ast
-import linecache
 import textwrap
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -192,22 +191,7 @@ class Finding:
 
 
 def cell_source(fn: Callable) -> str | None:
-    """The whole cell (or file) that defines ``fn``, or None.
-
-    While grading, ``core.source_of`` gives the submitted cell read by the grader. In a
-    notebook, IPython keeps each cell's text in ``linecache``, so the helpers defined
-    next to ``fn`` in its cell are seen too (``inspect.getsource`` would give ``fn`` alone).
-    """
-    if getattr(fn, "__cnn_source__", None) is None:
-        code = getattr(fn, "__code__", None)
-        if code is not None:
-            text = "".join(linecache.getlines(code.co_filename))
-            try:
-                ast.parse(text)
-                if text.strip():
-                    return text
-            except SyntaxError:
-                pass
+    """The whole cell that defines ``fn`` (see ``core.source_of``), dedented, or None."""
     src = core.source_of(fn)
     return textwrap.dedent(src) if src else None
 
