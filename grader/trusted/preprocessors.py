@@ -432,6 +432,8 @@ class SandboxedExecute(Execute):
         stopped = None
         start = time.monotonic()
         state = self.nb.metadata.setdefault(META, {})
+        phases = {"kernel_start": 0.0, "imports": 0.0, "cells": 0.0, "verdicts": 0.0}
+        first_code = next((i for i, c in enumerate(self.nb.cells) if c.cell_type == "code"), -1)
         try:
             if self.trusted_verdicts:
                 self._trusted_setup(resources)
@@ -441,7 +443,9 @@ class SandboxedExecute(Execute):
                     self.nb.metadata["language_info"] = info_msg["content"]["language_info"]
                 if self.trusted_verdicts:
                     state["protections"] = self._probe()
+                phases["kernel_start"] = time.monotonic() - start
                 for index, cell in enumerate(self.nb.cells[:self._scratch_slot]):
+                    t_cell = time.monotonic()
                     if cell.cell_type != "code":
                         continue
                     if stopped:
@@ -455,11 +459,13 @@ class SandboxedExecute(Execute):
                         continue
                     if self.trusted_verdicts and is_test_cell(cell):
                         lost = self._run_test_cell(cell, index)
+                        phases["verdicts"] += time.monotonic() - t_cell
                         if lost:
                             stopped = lost
                             add_note(self.nb, lost)
                         continue
                     stopped = self._run_cell(cell, resources, index)
+                    phases["imports" if index == first_code else "cells"] += time.monotonic() - t_cell
                     if stopped is None and self.trusted_verdicts and _timed_out(cell) \
                             and not self._answering(index):
                         stopped = (f"the kernel stopped answering after {_label(cell, index)} "
@@ -483,6 +489,7 @@ class SandboxedExecute(Execute):
                 shutil.rmtree(scratch, ignore_errors=True)
         self.set_widgets_metadata()
         state["seconds"] = round(time.monotonic() - start, 2)
+        state["phases"] = {k: round(v, 3) for k, v in phases.items()}
         return self.nb, self.resources
 
     def _run_cell(self, cell, resources, index: int) -> str | None:
