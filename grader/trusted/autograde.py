@@ -153,7 +153,8 @@ class Grader:
         task = GradingTask(student=student, assignment=assignment, work=str(work),
                            source=str(c.source), notebooks=c.notebooks(assignment),
                            limits=self.limits.as_dict(), jupyter_path=str(c.build / "jupyter"),
-                           secret_file=str(self.secret_file or ""), notes=list(notes))
+                           secret_file=str(self.secret_file or ""),
+                           cache_dir=str(c.build / "cache"), notes=list(notes))
         path = work / "task.json"
         path.write_text(task.to_json(), encoding="utf-8")
         return task, path
