@@ -45,7 +45,7 @@ from nbgrader.utils import parse_utc
 
 from . import feedback as fb
 from . import intake as intake_mod
-from . import report
+from . import regrade, report
 from .course import COURSE_ID, Course, load_state, prepare, save_state
 from ..settings import tool_env
 from .sandbox import GIB, Limits, landlock_abi, write_kernelspec
@@ -421,7 +421,10 @@ def autograde(source, course: Course | None = None, limits: Limits | None = None
     prefetch_data(course, log)
     grader = Grader(course, limits or Limits(), workers=workers, force=force, log=log,
                     progress=progress)
-    return grader.run(Path(source), assignments)
+    before = regrade.take_snapshot(course)  # reports/regrade.md: what this run changed
+    rep = grader.run(Path(source), assignments)
+    regrade.write(course, before, rep, log=log)
+    return rep
 
 
 def prefetch_data(course: Course, log=print) -> None:
