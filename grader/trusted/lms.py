@@ -191,8 +191,15 @@ def norm(text: str) -> str:
 
 
 def _name_keys(first: str, last: str) -> set[str]:
-    keys = {norm(f"{first} {last}"), norm(f"{last} {first}")}
+    """Both name orders, with and without a nickname in quotes or brackets."""
+    keys = set()
+    for f, l in ((first, last), (_no_nickname(first), _no_nickname(last))):
+        keys |= {norm(f"{f} {l}"), norm(f"{l} {f}")}
     return {k for k in keys if k}
+
+
+def _no_nickname(name: str) -> str:
+    return re.sub(r'"[^"]*"|\([^)]*\)', " ", name)
 
 
 def row_keys(roster: Roster, i: int, id_column: str | None = None) -> tuple[set[str], set[str]]:
