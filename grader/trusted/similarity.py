@@ -56,6 +56,10 @@ THRESHOLD = 0.6
 NOISE = 25
 GUARANTEE = 30
 TOP = 5
+#: fewer characters of normalised code than this beyond the starter code (about two
+#: lines, e.g. `return None` under each signature) are no evidence either way; the
+#: smallest real answer of a notebook in the example class has 102
+MIN_OWN_CODE = 80
 VERDICT_NOTE = ("Similarity is a lead for a person to look at, not a verdict of copying. "
                 "Short tasks with one natural solution make honest students look alike, "
                 "and students may have worked together as allowed. Read the two answers, "
@@ -199,8 +203,10 @@ def compare_answers(answers: list[Answer], starter: Starter) -> list[Pair]:
     for ans in answers:
         if not ans.problem:
             fp = _fingerprint(ans.code, boilerplate)
-            if not fp.hashes:
-                ans.problem = "too little code of their own to compare"
+            if fp.token_coverage < MIN_OWN_CODE:
+                ans.problem = (f"too little code of their own to compare ({fp.token_coverage:.0f} "
+                               f"characters of normalised code beyond the starter code; "
+                               f"{MIN_OWN_CODE} needed)")
             else:
                 prints[ans.student] = fp
     pairs = []
