@@ -712,7 +712,9 @@ def test_formgrader_lists_the_example_class_with_its_grades(graded_class, instru
             "td.name a").click()
         frame.get_by_role("link", name=STEM).first.click()
         frame.get_by_role("link", name=STEM).first.click()
-        frame.get_by_text("Likely mistake").first.wait_for(timeout=60_000)
+        mistake = frame.get_by_text("Likely mistake").first
+        mistake.wait_for(timeout=60_000)
+        mistake.scroll_into_view_if_needed()
         shot(page, "12_formgrader_autograded_submission")
         # and the student's feedback page opens in JupyterLab
         feedback = course.feedback / UNWRITTEN_STUDENT / STEM / f"{STEM}.html"

@@ -56,7 +56,7 @@ def message(name: str, cells: list[str]) -> str | None:
     if exercise is not None:
         return (f"`{name}` is not written yet: its exercise still raises NotImplementedError.\n"
                 f"That exercise's cell starts with:\n"
-                f"    {exercise[:74]}\n"
+                f"    {exercise if len(exercise) <= 75 else exercise[:74] + '…'}\n"
                 f"Write your answer there in place of `raise NotImplementedError()`,\n"
                 f"run that cell, then run this test again.")
     if any(_defines(c, name) for c in cells):
