@@ -60,9 +60,9 @@ def _similarity(args) -> int:
     out = Path(args.out) if args.out else course.reports
     sim.write(result, out, top=args.top)
     n = sum(len(v) for v in result.answers.values())
-    print(f"compared {n} notebook(s) of {len({a.student for v in result.answers.values() for a in v})}"
-          f" student(s): {len(result.pairs)} pair(s), {len(result.flagged())} at or above "
-          f"{args.threshold:.2f}")
+    students = {a.student for v in result.answers.values() for a in v}
+    print(f"compared {n} notebook(s) of {len(students)} student(s): {len(result.pairs)} pair(s), "
+          f"{len(result.flagged())} at or above {args.threshold:.2f}")
     for p in result.flagged():
         print(f"  {p.notebook}: {p.a} / {p.b}  {p.score:.0%}")
     for f, why in result.unmatched:
@@ -119,7 +119,8 @@ def register(sub) -> None:
                    help=f"flag pairs at or above this similarity, 0-1 (default {THRESHOLD})")
     p.add_argument("--top", type=int, default=TOP,
                    help=f"pairs shown per notebook besides the flagged ones (default {TOP})")
-    p.add_argument("--out", metavar="DIR", help="where the report goes (default build/course/reports)")
+    p.add_argument("--out", metavar="DIR",
+                   help="where the report goes (default build/course/reports)")
     p.add_argument("--release", default=str(RELEASE), metavar="DIR",
                    help="the release the students started from (default notebooks/)")
     p.set_defaults(func=_similarity)

@@ -35,7 +35,8 @@ pytestmark = pytest.mark.xdist_group("after_grading")
 
 LIMITS = Limits(cell_timeout=20, notebook_timeout=120, memory_bytes=1 * GIB)
 SQUARES = "def double(x):\n    return np.asarray(x, dtype=float) ** 2"
-FIRST_ROW = "def total(x):\n    x = np.asarray(x)\n    return float(np.sum(x[0] if x.ndim > 1 else x))"
+FIRST_ROW = ("def total(x):\n    x = np.asarray(x)\n"
+             "    return float(np.sum(x[0] if x.ndim > 1 else x))")
 ANA = 'Ana "Nina" Ortiz, jr'   # a folder name; its grader id has _ for the quotes
 ANA_ID = clean_id(ANA)
 CLASS = {

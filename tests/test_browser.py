@@ -338,10 +338,15 @@ def screenshot_on_failure(page, name: str):
 
 def menu(page, menu_label: str, command: str) -> None:
     """Click a menu in JupyterLab's menu bar, then the item that runs ``command``."""
-    page.locator(".lm-MenuBar-itemLabel").filter(
-        has_text=re.compile(f"^{re.escape(menu_label)}$")).first.click()
+    label = page.locator(".lm-MenuBar-itemLabel").filter(
+        has_text=re.compile(f"^{re.escape(menu_label)}$")).first
     item = page.locator(f'.lm-Menu-item[data-command="{command}"]').first
-    item.wait_for(state="visible")
+    label.click()
+    try:
+        item.wait_for(state="visible", timeout=5_000)
+    except Exception:  # noqa: BLE001 - the click closed a menu left open: open it again
+        label.click()
+        item.wait_for(state="visible")
     item.click()
 
 
@@ -602,15 +607,24 @@ UNWRITTEN_STUDENT = "typical_mistakes"
 
 def nbgrader_menu_commands(page, screenshot: str | None = None) -> set[str]:
     """The commands of the visible items of the Nbgrader menu (opened, then closed)."""
-    page.locator(".lm-MenuBar-itemLabel").filter(has_text=re.compile("^Nbgrader$")).first.click()
-    open_menu = page.locator(".lm-Menu").last
+    label = page.locator(".lm-MenuBar-itemLabel").filter(has_text=re.compile("^Nbgrader$")).first
+    label.click()
+    open_menu = page.locator("#jp-mainmenu-nbgrader")
     open_menu.wait_for(state="visible")
     items = open_menu.locator(".lm-Menu-item")
     found = {items.nth(i).get_attribute("data-command") for i in range(items.count())
              if items.nth(i).is_visible()}
     if screenshot:
         shot(page, screenshot)
-    page.keyboard.press("Escape")
+    # Escape closes the menu when it has the focus; a click on its title always does
+    for close in (lambda: page.keyboard.press("Escape"), label.click,
+                  lambda: page.mouse.click(5, 990)):
+        close()
+        try:
+            open_menu.wait_for(state="hidden", timeout=3_000)
+            break
+        except Exception:  # noqa: BLE001 - still open: the next way
+            continue
     return found
 
 
@@ -676,6 +690,18 @@ def instructor_page(instructor_lab, browser, artifacts):
     pg.context.close()
 
 
+def formgrader_frame(page, timeout_s: float = 60):
+    """The iframe of JupyterLab's Formgrader panel (a Playwright Frame: it follows links)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for frame in page.frames:
+            if "/formgrader" in frame.url:
+                return frame
+        page.wait_for_timeout(250)
+    raise AssertionError("the Formgrader panel did not open: "
+                         + ", ".join(f.url for f in page.frames))
+
+
 def _score_text(score: float, max_score: float) -> str:
     return f"{score:g} / {max_score:g}"  # formgrader rounds to 2 places and drops ".0"
 
@@ -694,8 +720,9 @@ def test_formgrader_lists_the_example_class_with_its_grades(graded_class, instru
         assert INSTRUCTOR_COMMANDS - {"nbgrader:open-formgrader-local"} <= commands, commands
         assert page.locator(CREATE_ASSIGNMENT_PANEL).count() == 1
         menu(page, "Nbgrader", "nbgrader:open-formgrader")
-        frame = page.frame_locator(".nbgrader-mainarea-widget iframe, iframe").first
+        frame = formgrader_frame(page)
         frame.get_by_role("link", name="Manage Students").click()
+        frame.wait_for_url(re.compile(r".*/formgrader/manage_students/?(\?.*)?$"))
         rows = frame.locator("tbody tr", has=frame.locator("td.id"))
         rows.first.wait_for(state="visible", timeout=30_000)
         frame.locator("td.score", has_text=" / ").first.wait_for(timeout=30_000)
@@ -710,8 +737,11 @@ def test_formgrader_lists_the_example_class_with_its_grades(graded_class, instru
         # an autograded submission opens: student -> assignment -> notebook -> the graded copy
         rows.filter(has=frame.locator("td.id", has_text=UNWRITTEN_STUDENT)).locator(
             "td.name a").click()
+        frame.wait_for_url(re.compile(rf".*/manage_students/{UNWRITTEN_STUDENT}/?(\?.*)?$"))
         frame.get_by_role("link", name=STEM).first.click()
+        frame.wait_for_url(re.compile(rf".*/manage_students/{UNWRITTEN_STUDENT}/{STEM}/?(\?.*)?$"))
         frame.get_by_role("link", name=STEM).first.click()
+        frame.wait_for_url(re.compile(r".*/formgrader/submissions/[^/]+/?(\?.*)?$"))
         mistake = frame.get_by_text("Likely mistake").first
         mistake.wait_for(timeout=60_000)
         mistake.scroll_into_view_if_needed()

@@ -1,4 +1,4 @@
-"""A test that reads a constant whose exercise is not written yet says so (utils/checks/unwritten.py).
+"""A test reading a constant whose exercise is not written yet says so (checks/unwritten.py).
 
 Before, notebook 01's release showed ``NameError: name 'VERTICAL_EDGE' is not defined``
 in nbgrader's Validate dialog. The notebook below has the same shape (setup cell
@@ -21,7 +21,8 @@ STUB = "# Define KERNEL_2X2 as a 2x2 NumPy array.\n# YOUR CODE HERE\nraise NotIm
 CELLS = [
     "import numpy as np\nfrom utils.checks import core as check",
     STUB,
-    '"""KERNEL_2X2: the identity."""\ncheck.check_array(KERNEL_2X2, [[1, 0], [0, 1]], "KERNEL_2X2")',
+    '"""KERNEL_2X2: the identity."""\n'
+    'check.check_array(KERNEL_2X2, [[1, 0], [0, 1]], "KERNEL_2X2")',
     "def uses_a_typo():\n    return undefined_inside_a_function\n",
     "uses_a_typo()",
     "print(NEVER_MENTIONED)",

@@ -67,8 +67,8 @@ class TestMistakes:
 
     def sort(self) -> None:
         order = {k: i for i, k in enumerate(OTHER_KINDS)}
-        self.mistakes.sort(key=lambda m: (not m.named, -m.count if m.named else order.get(m.text, 9),
-                                          m.text))
+        self.mistakes.sort(key=lambda m: (not m.named,
+                                          -m.count if m.named else order.get(m.text, 9), m.text))
 
 
 def mistake_of(message: str) -> tuple[str, bool]:

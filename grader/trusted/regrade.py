@@ -196,5 +196,6 @@ def write(course: Course, snapshot: dict, rep=None, log=print) -> list[Change]:
     moved = sorted({c.student for c in changes if c.status != "new"})
     if moved:
         log(f"regrade: {len(moved)} student(s) have a different score than before: "
-            f"{', '.join(moved[:10])}{' ...' if len(moved) > 10 else ''} (see {out / 'regrade.md'})")
+            f"{', '.join(moved[:10])}{' ...' if len(moved) > 10 else ''} "
+            f"(see {out / 'regrade.md'})")
     return changes

@@ -239,7 +239,7 @@ def write(course: Course, rep: ClassReport) -> ClassReport:
                  "histogram": out / "histogram.png", "feedback": course.feedback,
                  "gradebook": course.db_path}
     _histogram(rep, out / "histogram.png")
-    groups = mistakes.write(out, course.autograded)  # mistakes.csv, mistakes.png: what the class got wrong
+    groups = mistakes.write(out, course.autograded)  # mistakes.csv/png: what the class got wrong
     rep.files.update(mistakes=out / "mistakes.csv", mistakes_plot=out / "mistakes.png")
     (out / "summary.md").write_text(summary_markdown(rep) + mistakes.markdown(groups),
                                     encoding="utf-8")

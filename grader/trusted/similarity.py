@@ -295,7 +295,8 @@ table { border-collapse: collapse; margin: .5em 0 1em; }
 td, th { border: 1px solid #ccc; padding: .25em .6em; text-align: left; }
 tr.flag td { background: #fde2e2; }
 .pair { display: grid; grid-template-columns: 1fr 1fr; gap: 1em; margin-bottom: 2em; }
-pre { background: #f7f7f7; padding: .6em; overflow-x: auto; font-size: 12px; white-space: pre-wrap; }
+pre { background: #f7f7f7; padding: .6em; overflow-x: auto; font-size: 12px;
+      white-space: pre-wrap; }
 mark { background: #ffd54f; }
 h3 { margin-bottom: .2em; }
 """
