@@ -277,15 +277,21 @@ def artifacts():
     return ARTIFACTS
 
 
-@pytest.fixture(scope="module")
-def lab(chromium_path, tmp_path_factory, artifacts):
-    server = LabServer(tmp_path_factory.mktemp("lab"))
+@contextlib.contextmanager
+def running(server: LabServer, artifacts: Path):
+    """Start ``server``; stop it and keep its log whatever happens."""
     try:
         server.start()
         yield server
     finally:
         server.stop()
-        shutil.copy(server.log_path, artifacts / "jupyter-lab.log")
+        shutil.copy(server.log_path, artifacts / server.log_path.name)
+
+
+@pytest.fixture(scope="module")
+def lab(chromium_path, tmp_path_factory, artifacts):
+    with running(LabServer(tmp_path_factory.mktemp("lab")), artifacts) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -674,12 +680,8 @@ def graded_class(chromium_path):
 @pytest.fixture(scope="module")
 def instructor_lab(graded_class, tmp_path_factory, artifacts):
     server = LabServer(tmp_path_factory.mktemp("formgrader"), course_build=FORMGRADER_BUILD)
-    try:
-        server.start()
+    with running(server, artifacts):
         yield server
-    finally:
-        server.stop()
-        shutil.copy(server.log_path, artifacts / "jupyter-formgrader.log")
 
 
 @pytest.fixture(scope="module")

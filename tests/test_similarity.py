@@ -11,13 +11,15 @@ Notebook 01's example class (perfect, typical mistakes, empty, not valid JSON, a
 * ``vectorised_copy``: ``vectorised`` renamed and reformatted: must be flagged.
 
 Measured with the default settings (NOISE 25, GUARANTEE 30): identical answers 1.0,
-renamed copies 0.90 and 1.0, typical mistakes against perfect 0.93 (the example
-class builds it from the solutions, so it *is* mostly a copy), independent styles
-0.00 to 0.39. The default threshold 0.6 sits between the two groups.
+renamed and reformatted copies 0.90 (the loop solution) and 0.72 (the short
+vectorised one), typical mistakes against perfect 0.93 (the example class builds
+that student from the solutions, so it *is* mostly a copy), independent styles 0.12
+to 0.34. The default threshold 0.6 sits between the two groups.
 """
 from __future__ import annotations
 
 import csv
+import inspect
 import shutil
 import subprocess
 import sys
@@ -31,19 +33,21 @@ from grader.authoring.release import REPO, tool_env
 from grader.trusted import similarity as sim
 from grader.trusted.course import Course
 
+import test_edges
+
 pytest.importorskip("copydetect", reason="copydetect is not installed (pip install -e .[dev])")
 
 STEM = "01_edge_detection"
 
+
+def _as_answer(fn, name: str = "conv2d_valid") -> str:
+    """The source of one of tests/test_edges.py's fairness implementations, as an answer cell."""
+    source = inspect.getsource(fn).replace(f"def {fn.__name__}(", f"def {name}(", 1)
+    return "from numpy.lib.stride_tricks import sliding_window_view\n\n\n" + source
+
+
 VECTORISED = {
-    "conv2d_valid": '''def conv2d_valid(image, kernel):
-    """Valid cross-correlation (vectorised)."""
-    from numpy.lib.stride_tricks import sliding_window_view
-    img = np.asarray(image, dtype=np.float64)
-    k = np.asarray(kernel, dtype=np.float64)
-    windows = sliding_window_view(img, k.shape)
-    return np.einsum("ijab,ab->ij", windows, k)
-''',
+    "conv2d_valid": _as_answer(test_edges.conv_einsum),
     "convolve2d_valid": '''def convolve2d_valid(image, kernel):
     """Convolution: flip both axes first."""
     return conv2d_valid(image, np.flip(np.asarray(kernel)))
@@ -54,14 +58,13 @@ VECTORISED = {
 ''',
 }
 VECTORISED_COPY = {
-    "conv2d_valid": '''def conv2d_valid(picture, weights):
-    # all windows at once
-    from numpy.lib.stride_tricks import sliding_window_view
-    p = np.asarray(picture, dtype = np.float64)
-    w = np.asarray(weights, dtype = np.float64)
-    views = sliding_window_view(p,
-                                w.shape)
-    return np.einsum("ijab,ab->ij",views,w)
+    "conv2d_valid": '''from numpy.lib.stride_tricks import sliding_window_view as windows_of
+def conv2d_valid(picture, weights):
+    # every window at once, then a single contraction
+    picture = np.asarray(picture, dtype = float)
+    weights = np.asarray(weights, dtype = float)
+    return np.einsum("ijab,ab->ij",
+                     windows_of(picture, weights.shape), weights)
 ''',
     "convolve2d_valid": '''def convolve2d_valid(picture, weights):
     return conv2d_valid(picture,np.flip(np.asarray(weights)))  # flipped
@@ -72,17 +75,7 @@ VECTORISED_COPY = {
 ''',
 }
 SHIFT_ADD = {
-    "conv2d_valid": '''def conv2d_valid(image, kernel):
-    """Sum of shifted copies of the image, one per kernel weight."""
-    image = np.asarray(image, dtype=float)
-    kernel = np.asarray(kernel)
-    (H, W), (f_h, f_w) = image.shape, kernel.shape
-    out = np.zeros((H - f_h + 1, W - f_w + 1))
-    for a in range(f_h):
-        for b in range(f_w):
-            out = out + kernel[a, b] * image[a:a + out.shape[0], b:b + out.shape[1]]
-    return out
-''',
+    "conv2d_valid": _as_answer(test_edges.conv_shift_add),
     "convolve2d_valid": '''def convolve2d_valid(image, kernel):
     k = np.rot90(np.asarray(kernel), 2)
     return conv2d_valid(image, k)
