@@ -609,6 +609,8 @@ INSTRUCTOR_COMMANDS = {"nbgrader:open-formgrader", "nbgrader:open-formgrader-loc
 CREATE_ASSIGNMENT_PANEL = "#nbgrader-create_assignemnt"  # nbgrader's own spelling
 FORMGRADER_BUILD = REPO / "build" / "browser-test-course"
 UNWRITTEN_STUDENT = "typical_mistakes"
+#: a check's own line (case-sensitive: the notebook's intro says "the likely mistake is")
+LIKELY_MISTAKE = re.compile(r"Likely mistake: ")
 
 
 def nbgrader_menu_commands(page, screenshot: str | None = None) -> set[str]:
@@ -744,9 +746,10 @@ def test_formgrader_lists_the_example_class_with_its_grades(graded_class, instru
         frame.wait_for_url(re.compile(rf".*/manage_students/{UNWRITTEN_STUDENT}/{STEM}/?(\?.*)?$"))
         frame.get_by_role("link", name=STEM).first.click()
         frame.wait_for_url(re.compile(r".*/formgrader/submissions/[^/]+/?(\?.*)?$"))
-        mistake = frame.get_by_text("Likely mistake").first
+        mistake = frame.get_by_text(LIKELY_MISTAKE).first
         mistake.wait_for(timeout=60_000)
-        mistake.scroll_into_view_if_needed()
+        mistake.evaluate("e => e.scrollIntoView({block: 'center'})")
+        page.wait_for_timeout(500)
         shot(page, "12_formgrader_autograded_submission")
         # and the student's feedback page opens in JupyterLab
         feedback = course.feedback / UNWRITTEN_STUDENT / STEM / f"{STEM}.html"
@@ -754,5 +757,9 @@ def test_formgrader_lists_the_example_class_with_its_grades(graded_class, instru
         rel = feedback.relative_to(REPO).as_posix()
         page.goto(f"{lab.base}/lab/tree/{rel}?reset&token={lab.token}")
         viewer = page.frame_locator(".jp-HTMLViewer iframe").first
-        viewer.get_by_text("Likely mistake").first.wait_for(timeout=60_000)
+        line = viewer.get_by_text(LIKELY_MISTAKE).first
+        line.wait_for(timeout=60_000)
+        assert "BEGIN HIDDEN TESTS" not in viewer.locator("body").inner_text()
+        line.evaluate("e => e.scrollIntoView({block: 'center'})")
+        page.wait_for_timeout(500)
         shot(page, "13_feedback_in_jupyterlab")
