@@ -340,6 +340,21 @@ class SandboxedExecute(Execute):
                     break
         return {"error": "the kernel did not report its protections"}
 
+    def _answering(self, index: int) -> bool:
+        """Whether the kernel still runs and answers a trivial request (after a timeout).
+
+        A notebook can leave its kernel alive but deaf (it replaced how cells run, or
+        deadlocked the shell): then every later cell would wait out its whole time
+        limit. A short ping tells the two cases apart.
+        """
+        limit = max(5, min(15, int(self.timeout or 15)))
+        remote = Remote(KernelChannel(self, index, time.monotonic() + limit))
+        try:
+            remote.ping()
+            return True
+        except (CallTimeout, RemoteProtocolError):
+            return False
+
     # ------------------------------------------------------------ trusted test cells
     def _trusted_setup(self, resources) -> None:
         """Test sources from the gradebook; setup imports from the instructor's notebook."""
@@ -378,9 +393,13 @@ class SandboxedExecute(Execute):
         self.nb.metadata.setdefault(META, {}).setdefault("verdicts", {})[gid] = {
             "passed": verdict.passed, "message": verdict.message, "calls": verdict.calls,
             "seconds": verdict.seconds}
-        if verdict.ename == "CellTimeoutError":
-            add_note(self.nb, f"{_label(cell, index)}: a call to the student's code timed out "
-                              f"after {self.timeout} s")
+        if verdict.ename in ("CellTimeoutError", "GradingError") and not verdict.kernel_lost:
+            if verdict.ename == "CellTimeoutError":
+                add_note(self.nb, f"{_label(cell, index)}: a call to the student's code timed "
+                                  f"out after {self.timeout} s")
+            if not self._answering(index):
+                return (f"the kernel stopped answering the grader after {_label(cell, index)} "
+                        "(the notebook changed how its cells run, or hung the kernel)")
         return verdict.kernel_lost
 
     # ------------------------------------------------------------ the notebook
@@ -441,6 +460,12 @@ class SandboxedExecute(Execute):
                             add_note(self.nb, lost)
                         continue
                     stopped = self._run_cell(cell, resources, index)
+                    if stopped is None and self.trusted_verdicts and _timed_out(cell) \
+                            and not self._answering(index):
+                        stopped = (f"the kernel stopped answering after {_label(cell, index)} "
+                                   "timed out (the notebook changed how its cells run, or hung "
+                                   "the kernel)")
+                        add_note(self.nb, stopped)
                     if index in self._cnn_truncated:
                         add_note(self.nb, f"{_label(cell, index)} printed more than "
                                           f"{self.output_bytes} bytes; the output was truncated")
@@ -487,6 +512,11 @@ class SandboxedExecute(Execute):
 
     def _mark_not_run(self, cell, reason: str) -> None:
         cell.outputs = [error_output("NotRun", f"not run: {reason}.")]
+
+
+def _timed_out(cell) -> bool:
+    return any(o.get("output_type") == "error" and o.get("ename") == "CellTimeoutError"
+               for o in cell.get("outputs", []))
 
 
 def _label(cell, index: int) -> str:
