@@ -129,6 +129,11 @@ def _between(source: str, begin: str, end: str) -> str:
     return "\n".join(out)
 
 
+# Answer cells that are deliberately ungraded: 09 asks the student to paste notebook 08's
+# numerical_gradient and relative_error (graded in 08) for its gradient check.
+UNGRADED_ANSWERS = {"09_batchnorm": {"gradient_tools_from_08"}}
+
+
 @pytest.mark.parametrize("stem", STEMS)
 def test_every_answer_has_a_test(stem):
     """Each graded function gets at least one visible and one hidden test."""
@@ -145,6 +150,12 @@ def test_every_answer_has_a_test(stem):
     hidden = "\n".join(_between(t, "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
                        for t in tests)
     for gid in answers:
+        if gid in UNGRADED_ANSWERS.get(stem, ()):
+            assert not any(name in t for name in _assigned_names(cells.strip_solution_markers(
+                next(c.source for c in cells.iter_cells(nb, "answer")
+                     if cells.nbgrader_meta(c)["grade_id"] == gid))) for t in tests), (
+                f"{stem}: {gid} is declared ungraded but a test cell uses it")
+            continue
         defined = _assigned_names(cells.strip_solution_markers(
             next(c.source for c in cells.iter_cells(nb, "answer")
                  if cells.nbgrader_meta(c)["grade_id"] == gid)))
