@@ -5,6 +5,7 @@ and :mod:`grader.demo`.
 """
 from __future__ import annotations
 
+import argparse
 import re
 import sys
 from pathlib import Path
@@ -21,35 +22,69 @@ def parse_size(text: str) -> int:
     return int(float(m.group(1)) * scale)
 
 
+def memory_size(text: str) -> int:
+    """argparse ``type=`` for a memory size: bytes, or a usage error that shows examples."""
+    try:
+        size = parse_size(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a memory size; write a number and a unit, for example "
+            "4G, 512M, 1.5GiB or 2048MB") from None
+    if size <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: the memory limit must be more than 0, "
+                                         "for example 4G or 512M")
+    return size
+
+
+def positive_int(text: str) -> int:
+    """argparse ``type=`` for a count of seconds or workers: a whole number above 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number above 0 (e.g. 120)")
+    return value
+
+
 def _limits(args) -> Limits:
+    unsafe = bool(getattr(args, "unsafe_no_sandbox", False))
     return Limits(cell_timeout=args.timeout, notebook_timeout=args.notebook_timeout,
-                  memory_bytes=parse_size(args.memory), landlock=not args.no_landlock)
+                  memory_bytes=args.memory, landlock=not (args.no_landlock or unsafe),
+                  sandbox=not unsafe)
 
 
 def _add_limit_args(p, timeout: int = 120) -> None:
-    p.add_argument("--timeout", type=int, default=timeout, metavar="S",
+    p.add_argument("--timeout", type=positive_int, default=timeout, metavar="S",
                    help=f"seconds per cell before it is interrupted (default {timeout})")
-    p.add_argument("--notebook-timeout", type=int, default=900, metavar="S",
+    p.add_argument("--notebook-timeout", type=positive_int, default=900, metavar="S",
                    help="seconds for a whole notebook (default 900)")
-    p.add_argument("--memory", default="4G",
+    p.add_argument("--memory", type=memory_size, default="4G", metavar="SIZE",
                    help="memory limit per kernel (RLIMIT_DATA), e.g. 4G (default), 512M")
     p.add_argument("--no-landlock", action="store_true",
-                   help="do not make the rest of the file system read-only for kernels")
+                   help="do not fence the file system and network for kernels (autograde then "
+                        "refuses to run unless --unsafe-no-sandbox is given too)")
 
 
 def _autograde(args) -> int:
     from .trusted.autograde import autograde
     from .trusted.course import Course
     from .trusted.report import format_table
+    from .trusted.sandbox import SandboxUnavailable
+    from .trusted.secret import SecretError
     course = Course.default() if not args.course_build else Course(
         root=Course.default().root, source=Course.default().source, build=Path(args.course_build))
     try:
         rep = autograde(args.submissions, course=course, limits=_limits(args),
                         workers=args.workers, assignments=args.assignment or None,
-                        force=args.force)
-    except (ValueError, FileNotFoundError) as err:
+                        force=args.force,
+                        secret_file=Path(args.secret_file) if args.secret_file else None)
+    except (ValueError, FileNotFoundError, SecretError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except SandboxUnavailable as err:
+        print(f"error: grading did not start: {err}", file=sys.stderr)
+        return 3
     print()
     print(format_table(rep))
     print()
@@ -57,6 +92,26 @@ def _autograde(args) -> int:
         print(f"{name:<13} {path}")
     for w in rep.warnings:
         print(f"WARNING: {w}", file=sys.stderr)
+    return 0
+
+
+def _secret(args) -> int:
+    from .trusted import secret
+    path = Path(args.file) if args.file else secret.default_path()
+    try:
+        if args.rotate:
+            secret.create(path, replace=True)
+            print(f"rotated the course secret at {path}; the next autograde regrades everyone "
+                  "with new hidden inputs")
+        elif args.create:
+            secret.ensure(path)
+            print(f"course secret: {path}")
+        else:
+            secret.load(path)
+            print(f"course secret: {path} (digest {secret.digest(path)[:12]})")
+    except secret.SecretError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -94,13 +149,32 @@ def register(sub) -> None:
     p.add_argument("submissions", help="folder or .zip of submissions")
     p.add_argument("--assignment", action="append", metavar="STEM",
                    help="grade only this assignment (repeatable; default: all)")
-    p.add_argument("--workers", type=int, default=None,
+    p.add_argument("--workers", type=positive_int, default=None,
                    help="parallel workers (default: CPU cores, fewer if memory is short)")
     p.add_argument("--force", action="store_true", help="re-grade unchanged submissions too")
     p.add_argument("--course-build", default=None, metavar="DIR",
                    help="where the gradebook and outputs go (default build/course)")
+    p.add_argument("--secret-file", default=None, metavar="FILE",
+                   help="the course secret that seeds hidden inputs per student (default "
+                        "$CNN_COURSE_SECRET_FILE or ~/.config/cnn-course/grading-secret, "
+                        "created on first use)")
+    p.add_argument("--unsafe-no-sandbox", action="store_true",
+                   help="grade even where the kernel sandbox (Landlock, PID namespace, "
+                        "process limit) cannot be applied; verdicts stay trusted, the "
+                        "machine does not")
     _add_limit_args(p)
     p.set_defaults(func=_autograde)
+
+    p = sub.add_parser("secret", help="show, create or rotate the course secret",
+                       description="The course secret seeds every student's hidden test "
+                                   "inputs. It lives outside the repository. Rotating it "
+                                   "changes all hidden inputs; the next autograde regrades "
+                                   "everyone.")
+    p.add_argument("--file", default=None, metavar="FILE", help="another secret file")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--create", action="store_true", help="create it if it does not exist")
+    g.add_argument("--rotate", action="store_true", help="replace it with a new random one")
+    p.set_defaults(func=_secret)
 
     p = sub.add_parser("validate", help="run a notebook's tests in a fresh kernel; exit 1 on failure",
                        description="Run NOTEBOOK top to bottom in a fresh, sandboxed kernel and "
@@ -115,7 +189,7 @@ def register(sub) -> None:
     p.set_defaults(func=_example_class)
 
     p = sub.add_parser("demo", help="release, then autograde the bundled example class")
-    p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--workers", type=positive_int, default=None)
     p.add_argument("--force", action="store_true", help="re-grade even unchanged submissions")
     p.add_argument("--no-release", action="store_true", help="do not regenerate notebooks/")
     p.set_defaults(func=_demo)

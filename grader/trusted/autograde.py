@@ -6,12 +6,16 @@ Steps (each built on nbgrader's own apps and gradebook):
    (nbgrader ``generate_assignment``) when it is new or its source changed.
 2. :mod:`grader.trusted.intake` finds the submissions (nbgrader layout, a flat LMS
    export, or a zip) and stages them as ``build/course/submitted/<student>/<assignment>/``.
-3. Each (student, assignment) whose files, source and limits are unchanged
-   since the last run is skipped (resume); the others are graded in parallel by
+3. Each (student, assignment) whose files, source, limits, grading code and
+   course secret are unchanged since the last run is skipped (resume); the others
+   are graded in parallel by
    long-lived worker processes (:mod:`grader.trusted.worker`, one per core, killed and
    replaced if one overruns), each task in a private folder with a
    copy of the gradebook, nbgrader ``autograde`` with a sandboxed kernel
-   (:mod:`grader.trusted.sandbox`) and nbgrader ``generate_feedback``.
+   (:mod:`grader_kernel.launcher`) and verdicts decided in the worker
+   (:mod:`grader.trusted.verdicts`), then nbgrader ``generate_feedback``. Before
+   any of that, :func:`grader.trusted.sandbox.preflight` checks that this machine
+   can give every required protection; grading stops if not (fail closed).
 4. The parent merges each result into the course gradebook as it arrives, one
    at a time, through nbgrader's ``Gradebook`` API (no concurrent sqlite writers),
    copies the graded notebook and the feedback into ``build/course/autograded``
@@ -43,14 +47,18 @@ from pathlib import Path
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.utils import parse_utc
 
+from ..settings import REPO, tool_env
 from . import feedback as fb
 from . import intake as intake_mod
 from . import report
+from . import secret as secret_mod
 from .course import COURSE_ID, Course, load_state, prepare, save_state
-from ..settings import tool_env
-from .sandbox import GIB, Limits, landlock_abi, write_kernelspec
+from .records import GradingResult, GradingTask
+from .sandbox import GIB, REQUIRED, Limits, policy, preflight, write_kernelspec
 
-GRADER_VERSION = "2"
+GRADER_VERSION = "3"
+#: the code that decides a grade: a change to any of it regrades everyone
+GRADING_CODE = ("grader", "grader_kernel", "utils")
 #: environment of every graded kernel: grading mode (small training runs), and no
 #: TensorFlow C++ start-up log on stderr
 KERNEL_ENV = {"CNN_COURSE_GRADING": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
@@ -77,8 +85,26 @@ def default_workers(limits: Limits) -> int:
     return max(1, min(cores, by_memory))
 
 
-def fingerprint(course: Course, sub_dir: Path, assignment: str, limits: Limits) -> str:
+def code_digest() -> str:
+    """A digest of every Python file that can change a grade (grader, kernel side, checks)."""
     h = hashlib.sha256(GRADER_VERSION.encode())
+    for name in GRADING_CODE:
+        for p in sorted((REPO / name).rglob("*.py")):
+            if "__pycache__" not in p.parts:
+                h.update(p.relative_to(REPO).as_posix().encode())
+                h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def fingerprint(course: Course, sub_dir: Path, assignment: str, limits: Limits,
+                context: str = "") -> str:
+    """What a grade depends on: the submission, the source, the limits and ``context``.
+
+    ``context`` is :func:`code_digest` plus a digest of the course secret, so fixing a
+    hidden test or a check, or rotating the secret, regrades everyone.
+    """
+    h = hashlib.sha256(GRADER_VERSION.encode())
+    h.update(context.encode())
     h.update(course.source_digest(assignment).encode())
     h.update(json.dumps(limits.as_dict(), sort_keys=True).encode())
     for p in sorted(sub_dir.rglob("*")):
@@ -102,8 +128,10 @@ def _copy_db(src: Path, dest: Path) -> None:
 
 class Grader:
     def __init__(self, course: Course, limits: Limits, workers: int | None = None,
-                 force: bool = False, log=print, progress: bool = True):
+                 force: bool = False, log=print, progress: bool = True,
+                 secret_file: Path | None = None):
         self.course = course
+        self.secret_file = secret_file
         self.limits = limits
         self.workers = workers or default_workers(limits)
         self.force = force
@@ -113,7 +141,7 @@ class Grader:
         self._idle: queue.Queue = queue.Queue()
 
     # ------------------------------------------------------------ running one task
-    def _task(self, student: str, assignment: str, notes: list[str]) -> tuple[dict, Path]:
+    def _task(self, student: str, assignment: str, notes: list[str]) -> tuple[GradingTask, Path]:
         c = self.course
         work = c.work / _slug(student, assignment)
         if work.exists():
@@ -122,15 +150,15 @@ class Grader:
         shutil.copytree(c.submitted / student / assignment, work / "submitted" / student / assignment)
         with self._lock:
             _copy_db(c.db_path, work / "gradebook.db")
-        task = {"student": student, "assignment": assignment, "work": str(work),
-                "source": str(c.source), "notebooks": c.notebooks(assignment),
-                "limits": self.limits.as_dict(), "jupyter_path": str(c.build / "jupyter"),
-                "notes": notes}
+        task = GradingTask(student=student, assignment=assignment, work=str(work),
+                           source=str(c.source), notebooks=c.notebooks(assignment),
+                           limits=self.limits.as_dict(), jupyter_path=str(c.build / "jupyter"),
+                           secret_file=str(self.secret_file or ""), notes=list(notes))
         path = work / "task.json"
-        path.write_text(json.dumps(task, ensure_ascii=False), encoding="utf-8")
+        path.write_text(task.to_json(), encoding="utf-8")
         return task, path
 
-    def _run_worker(self, task_path: Path, n_notebooks: int) -> dict:
+    def _run_worker(self, task_path: Path, n_notebooks: int) -> GradingResult:
         limit = (self.limits.notebook_timeout + 60) * max(n_notebooks, 1) + 180
         worker = self._idle.get()
         try:
@@ -139,46 +167,51 @@ class Grader:
             self._idle.put(worker)
         result_path = task_path.parent / "result.json"
         if finished and result_path.is_file():
-            return json.loads(result_path.read_text(encoding="utf-8"))
+            try:
+                return GradingResult.from_json(result_path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as err:
+                detail = f"its result could not be read: {err}"
+                finished = False
         _kill_kernels_in(task_path.parent)
         if not finished and detail == "timeout":
             why = (f"grading this submission took longer than {limit} s; the grader "
                    "stopped it and its tests score 0")
         else:
             why = f"the grading worker stopped ({detail}); this submission's tests score 0"
-        return {"status": "error", "notebooks": {}, "notes": [why]}
+        return GradingResult.failed(None, None, why)
 
     # ------------------------------------------------------------ merging
-    def _merge(self, student: str, assignment: str, result: dict, work: Path) -> Outcome:
+    def _merge(self, student: str, assignment: str, result: GradingResult, work: Path) -> Outcome:
         with warnings.catch_warnings():
             # nbgrader's update_or_create_submission trips SQLAlchemy autoflush warnings
             warnings.simplefilter("ignore")
             return self._merge_quiet(student, assignment, result, work)
 
-    def _merge_quiet(self, student: str, assignment: str, result: dict, work: Path) -> Outcome:
+    def _merge_quiet(self, student: str, assignment: str, result: GradingResult,
+                     work: Path) -> Outcome:
         c = self.course
-        notes = list(result.get("notes", []))
+        notes = list(result.notes)
         with Gradebook(c.db_url, COURSE_ID) as gb:
             gb.update_or_create_student(student)
             kwargs = {}
-            if result.get("timestamp"):
-                kwargs["timestamp"] = parse_utc(result["timestamp"])
+            if result.timestamp:
+                kwargs["timestamp"] = parse_utc(result.timestamp)
             sub = gb.update_or_create_submission(assignment, student, **kwargs)
             seen = set()
-            for nb_name, entry in result.get("notebooks", {}).items():
+            for nb_name, entry in result.notebooks.items():
                 seen.add(nb_name)
-                for nb_note in entry.get("notes", []):
+                for nb_note in entry.notes:
                     if nb_note not in notes:
                         notes.append(f"{nb_name}: {nb_note}")
-                for gid, g in entry.get("grades", {}).items():
+                for gid, g in entry.grades.items():
                     try:
                         grade = gb.find_grade(gid, nb_name, assignment, student)
                     except MissingEntry:
                         continue
-                    grade.auto_score = g["auto_score"]
+                    grade.auto_score = g.auto_score
                     grade.needs_manual_grade = bool(grade.manual_score is not None
-                                                    or g["auto_score"] is None)
-                for gid, text in entry.get("comments", {}).items():
+                                                    or g.auto_score is None)
+                for gid, text in entry.comments.items():
                     try:
                         gb.find_comment(gid, nb_name, assignment, student).auto_comment = text
                     except MissingEntry:
@@ -204,8 +237,7 @@ class Grader:
                 for f in src.iterdir():
                     if f.suffix == ext and f.is_file() and not f.is_symlink():
                         shutil.copy(f, dest / f.name)
-        status = result.get("status", "graded")
-        return Outcome(student, assignment, status, score, max_score, notes=notes)
+        return Outcome(student, assignment, result.status, score, max_score, notes=notes)
 
     # ------------------------------------------------------------ the whole class
     def run(self, source: Path, assignments: list[str] | None = None) -> report.ClassReport:
@@ -229,20 +261,31 @@ class Grader:
         unmatched = list(found.unmatched)
         for path, why in unmatched:
             self.log(f"  not graded: {path}: {why}")
-        write_kernelspec(c.build / "jupyter", self.limits, env=KERNEL_ENV)
-        sandboxed = self.limits.landlock and landlock_abi() >= 1
-        if self.limits.landlock and landlock_abi() < 1:
-            self.log("note: this Linux has no Landlock; kernels are limited in time and memory "
-                     "but can write outside their folder (the grader checks the course files "
-                     "afterwards)")
-        guard_digest = None if sandboxed else _course_digest(c)
+        required = REQUIRED if self.limits.sandbox else ()
+        jupyter = c.build / "jupyter"
+        if self.limits.sandbox:
+            held = preflight(jupyter, self.limits, required)  # raises SandboxUnavailable
+            self.log("sandbox: " + ", ".join(f"{k}={v}" for k, v in sorted(held.items())
+                                             if k in ("landlock", "pid_namespace",
+                                                      "process_limit")))
+        else:
+            self.log("WARNING: --unsafe-no-sandbox: students' code runs without the file, "
+                     "process and network fences; grades stay decided by the grader, but a "
+                     "hostile notebook could damage this machine or read the course's files")
+        write_kernelspec(jupyter, self.limits, env=KERNEL_ENV, required=required)
+        guard_digest = None if self.limits.sandbox else _course_digest(c)
+        if self.secret_file:
+            secret_mod.check_out_of_reach(self.secret_file, policy(jupyter, self.limits)["read"])
+        context = code_digest() + (secret_mod.digest(self.secret_file) if self.secret_file
+                                   else "fixed-seeds")
 
         state = load_state(c)
         done = state.setdefault("graded", {})
         todo, outcomes = [], []
         for sub in staged:
             key = f"{sub.student}\x1f{sub.assignment}"
-            fp = fingerprint(c, c.submitted / sub.student / sub.assignment, sub.assignment, self.limits)
+            fp = fingerprint(c, c.submitted / sub.student / sub.assignment, sub.assignment,
+                             self.limits, context)
             prev = done.get(key)
             if not self.force and prev and prev.get("fingerprint") == fp and _has_submission(c, sub):
                 outcomes.append(Outcome(sub.student, sub.assignment, "unchanged",
@@ -258,7 +301,7 @@ class Grader:
         def job(sub):
             t0 = time.monotonic()
             task, path = self._task(sub.student, sub.assignment, list(sub.notes))
-            result = self._run_worker(path, len(task["notebooks"]))
+            result = self._run_worker(path, len(task.notebooks))
             return result, path.parent, time.monotonic() - t0
 
         finished = 0
@@ -273,9 +316,9 @@ class Grader:
                     try:
                         result, work, secs = fut.result()
                     except Exception as err:  # noqa: BLE001
-                        result, work, secs = ({"status": "error", "notebooks": {},
-                                               "notes": [f"the grader failed: {err}"]},
-                                              c.work / _slug(sub.student, sub.assignment), 0.0)
+                        result, work, secs = (GradingResult.failed(
+                            sub.student, sub.assignment, f"the grader failed: {err}"),
+                            c.work / _slug(sub.student, sub.assignment), 0.0)
                     outcome = self._merge(sub.student, sub.assignment, result, work)
                     outcome.seconds = secs
                     outcomes.append(outcome)
@@ -283,10 +326,10 @@ class Grader:
                         "fingerprint": fp if outcome.status != "error" else "",
                         "score": outcome.score, "max_score": outcome.max_score,
                         "notes": outcome.notes, "seconds": round(secs, 2),
-                        "outcomes": {nb: e.get("outcomes", {}) for nb, e in
-                                     result.get("notebooks", {}).items()},
-                        "notebook_seconds": {nb: e.get("seconds") for nb, e in
-                                             result.get("notebooks", {}).items()}}
+                        "outcomes": {nb: e.outcomes for nb, e in result.notebooks.items()},
+                        "protections": {nb: e.protections for nb, e in result.notebooks.items()},
+                        "notebook_seconds": {nb: e.seconds for nb, e in
+                                             result.notebooks.items()}}
                     save_state(c, state)
                     finished += 1
                     if self.progress:
@@ -305,7 +348,7 @@ class Grader:
                            wall_seconds=time.monotonic() - start)
         if tampered:
             rep.warnings.append("the course files (solutions/, grader/, utils/) CHANGED while "
-                                "grading (kernels were not sandboxed by Landlock): a submission "
+                                "grading (kernels were not sandboxed): a submission "
                                 "may have written outside its folder, or someone edited the "
                                 "course; check `git status` before trusting these grades")
         fb.write_missing_feedback(c, wanted, state)
@@ -415,12 +458,20 @@ def _kill_group(proc: subprocess.Popen) -> None:
 
 def autograde(source, course: Course | None = None, limits: Limits | None = None,
               workers: int | None = None, assignments=None, force: bool = False,
-              log=print, progress: bool = True) -> report.ClassReport:
-    """Grade every submission under ``source``; return the class report (also written to disk)."""
+              log=print, progress: bool = True,
+              secret_file: Path | None = None) -> report.ClassReport:
+    """Grade every submission under ``source``; return the class report (also written to disk).
+
+    ``secret_file``: the course secret (default :func:`grader.trusted.secret.default_path`,
+    created on first use). Raises :class:`grader.trusted.sandbox.SandboxUnavailable`
+    when a required protection cannot be applied (unless ``limits.sandbox`` is False).
+    """
     course = course or Course.default()
     prefetch_data(course, log)
+    secret_path = secret_mod.ensure(secret_file, log)
+    secret_mod.load(secret_path)  # fail early, with what to do, on a bad secret
     grader = Grader(course, limits or Limits(), workers=workers, force=force, log=log,
-                    progress=progress)
+                    progress=progress, secret_file=secret_path)
     return grader.run(Path(source), assignments)
 
 

@@ -1,13 +1,19 @@
-"""Where a course's files live, and getting its gradebook ready for grading.
+"""Where a course's files live, nbgrader's settings, and getting the gradebook ready.
 
 The real course is :func:`Course.default` (``solutions/`` is nbgrader's source
-step, grading output under ``build/course/``, as ``nbgrader_config.py`` says);
-tests use small fixture courses in temporary folders with the same layout.
+step, grading output under ``build/course/``); tests use small fixture courses in
+temporary folders with the same layout.
+
+nbgrader's settings live here and nowhere else: :func:`base_config` is what every
+``nbgrader`` command run in the repository reads (``nbgrader_config.py`` loads it),
+:func:`grading_config` adds the grading pipeline a worker runs, and
+:func:`nbgrader_args` points a subprocess at another course folder.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -17,6 +23,10 @@ from .. import notebook_cells as cells
 from ..settings import COURSE_ID, REPO, tool_env
 
 STATE_FILE = "grading_state.json"
+#: what a student sees in place of a solution
+CODE_STUB = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+TEXT_STUB = "YOUR ANSWER HERE"
+IGNORE = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*"]
 
 
 @dataclass
@@ -77,6 +87,72 @@ class Course:
                 h.update(p.relative_to(self.source).as_posix().encode())
                 h.update(p.read_bytes())
         return h.hexdigest()
+
+
+def base_config(root: Path, *, source="solutions", release="notebooks",
+                build: str = os.path.join("build", "course"), db_url: str | None = None):
+    """nbgrader's settings for the course at ``root`` (folders, stubs, plain execution)."""
+    from traitlets.config import Config
+    c = Config()
+    c.CourseDirectory.course_id = COURSE_ID
+    c.CourseDirectory.root = str(root)
+    c.CourseDirectory.source_directory = str(source)
+    c.CourseDirectory.release_directory = str(release)
+    c.CourseDirectory.submitted_directory = os.path.join(build, "submitted")
+    c.CourseDirectory.autograded_directory = os.path.join(build, "autograded")
+    c.CourseDirectory.feedback_directory = os.path.join(build, "feedback")
+    c.CourseDirectory.solution_directory = os.path.join(build, "solution")
+    c.CourseDirectory.db_url = db_url or "sqlite:///" + os.path.join(str(root), build,
+                                                                     "gradebook.db")
+    c.CourseDirectory.ignore = list(IGNORE)
+    c.ClearSolutions.code_stub = dict(CODE_STUB)
+    c.ClearSolutions.text_stub = TEXT_STUB
+    c.Execute.timeout = 120          # seconds per cell for plain `nbgrader autograde`
+    c.ClearOutput.enabled = True     # the release keeps no outputs
+    return c
+
+
+def grading_config(work: Path, source: Path, limits, *, trusted: bool = True):
+    """The settings a grading worker runs nbgrader's converters with, in folder ``work``.
+
+    nbgrader's own converters and preprocessors, plus the course's
+    (:mod:`grader.trusted.preprocessors`): metadata repair, the tamper scan,
+    sandboxed execution with verdicts decided in the worker, hidden tests removed
+    from feedback.
+    """
+    from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+    from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput,
+                                        DeduplicateIds, GetGrades, IgnorePattern, LimitOutput,
+                                        OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
+    from .preprocessors import (ApplyFindings, FeedbackNotes, HideHiddenTests, RepairMetadata,
+                                SandboxedExecute, ScanTampering)
+    from .sandbox import human_bytes
+    work = Path(work)
+    c = base_config(work, source=str(source), release="release", build=".",
+                    db_url=f"sqlite:///{work / 'gradebook.db'}")
+    c.CourseDirectory.submitted_directory = "submitted"
+    c.CourseDirectory.autograded_directory = "autograded"
+    c.CourseDirectory.feedback_directory = "feedback"
+    c.Autograde.sanitize_preprocessors = [ClearOutput, RepairMetadata, DeduplicateIds,
+                                          OverwriteKernelspec, OverwriteCells, CheckCellMetadata]
+    c.Autograde.autograde_preprocessors = [ScanTampering, SandboxedExecute, ApplyFindings,
+                                           IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+                                           SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+    c.OverwriteCells.add_missing_cells = True
+    c.OverwriteCells.missing_cell_notification = (
+        "This test cell (id:{cell_id}) was missing from the submission; the grader put it back.\n\n")
+    c.Execute.timeout = int(limits.cell_timeout)
+    c.Execute.startup_timeout = 120
+    c.SandboxedExecute.notebook_timeout = int(limits.notebook_timeout)
+    c.SandboxedExecute.output_bytes = int(limits.output_bytes)
+    c.SandboxedExecute.memory_label = human_bytes(int(limits.memory_bytes))
+    c.SandboxedExecute.trusted_verdicts = bool(trusted)
+    c.SandboxedExecute.source_dir = str(source)
+    c.SandboxedExecute.scratch_root = str(work / "kernel")
+    c.LimitOutput.max_lines = 300
+    c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, FeedbackNotes,
+                                        CSSHTMLHeaderPreprocessor]
+    return c
 
 
 def nbgrader_args(course: Course) -> list[str]:

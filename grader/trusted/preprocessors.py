@@ -31,9 +31,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import time
-import uuid
+from pathlib import Path
 
 import nbformat
 from nbformat.notebooknode import NotebookNode
@@ -44,8 +45,12 @@ from nbgrader import utils as nbutils
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 
-from . import tamper as guard
-from .sandbox import KERNEL_NAME
+from grader_kernel import collector, probe
+
+from . import tamper
+from .remote import CallTimeout, Channel, KernelLost, Remote, RemoteProtocolError, defining_sources
+from .sandbox import KERNEL_NAME, forbidden_probes
+from .verdicts import run_test, setup_namespace
 
 META = "cnn_grading"
 HIDDEN_RE = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[ \t]*$\n?",
@@ -158,72 +163,85 @@ class RepairMetadata(NbGraderPreprocessor):
 
 
 # ====================================================================== autograde
-class InjectGuard(NbGraderPreprocessor):
-    """Scan student cells for tampering and inject the in-kernel guard."""
+#: set by the worker for the notebook it grades (in memory only: never in a file)
+_GRADING_SECRET: dict[str, bytes] = {}
 
-    enabled = Bool(True).tag(config=True)
+
+def set_grading_secret(secret: bytes | None) -> None:
+    """Hidden inputs per student while the worker grades (None: fixed seeds)."""
+    _GRADING_SECRET.clear()
+    if secret:
+        _GRADING_SECRET["value"] = bytes(secret)
+
+
+def is_test_cell(cell) -> bool:
+    """A cell nbgrader scores automatically (graded, not a written answer)."""
+    return (cell.get("cell_type") == "code" and nbutils.is_grade(cell)
+            and not nbutils.is_solution(cell))
+
+
+class ScanTampering(NbGraderPreprocessor):
+    """Read the student's own cells for attempts to tamper with grading; record what was found."""
 
     def preprocess(self, nb, resources):
-        token = "_cnn_guard_" + uuid.uuid4().hex[:12]
-        setup_sources, student = [], []
-        for cell in nb.cells:
-            if cell.cell_type != "code":
-                continue
-            meta = nbutils.is_locked(cell) if "nbgrader" in cell.metadata else False
-            if meta and not nbutils.is_grade(cell):
-                setup_sources.append(cell.source)
-            elif not meta:
-                student.append(cell)
-        test_sources = [c.source for c in nb.cells if c.cell_type == "code" and nbutils.is_grade(c)]
-        modules = guard.course_modules(setup_sources + test_sources)
-        protected = _imported_names(setup_sources)
         findings = []
-        for cell in student:
+        for cell in nb.cells:
+            if cell.cell_type != "code" or ("nbgrader" in cell.metadata
+                                            and nbutils.is_locked(cell)):
+                continue
             gid = cell.metadata.get("nbgrader", {}).get("grade_id")
             where = f"answer cell '{gid}'" if gid else "a cell the student added"
-            for finding in guard.scan_source(cell.source, protected):
+            for finding in tamper.scan_source(cell.source):
                 findings.append(f"{where}, {finding}")
-        state = nb.metadata.setdefault(META, {})
-        state["static_tamper"] = findings
-        cells = [_injected(guard.preamble(modules, token))]
-        for cell in nb.cells:
-            cells.append(cell)
-            if cell.cell_type != "code":
-                continue
-            if nbutils.is_grade(cell) and not nbutils.is_solution(cell):
-                cell.source = guard.verify_line(token) + "\n" + cell.source
-            elif "nbgrader" in cell.metadata and nbutils.is_locked(cell):
-                cells.append(_injected(guard.bind_line(token)))
-        nb.cells = cells
+        nb.metadata.setdefault(META, {})["static_tamper"] = findings
         return nb, resources
 
 
-def _injected(source: str) -> NotebookNode:
-    cell = nbformat.v4.new_code_cell(source)
-    cell.metadata[META] = {"injected": True}
-    return cell
+class KernelChannel(Channel):
+    """Carries the verdict runner's requests to the kernel as one-line cells (see ``collector``)."""
 
+    def __init__(self, executor: "SandboxedExecute", index: int, deadline: float):
+        self.executor = executor
+        self.index = index
+        self.deadline = deadline
 
-def _imported_names(sources: list[str]) -> set[str]:
-    names = set()
-    for src in sources:
-        for m in re.finditer(r"^\s*(?:from\s+\S+\s+)?import\s+(.+)$", src, re.M):
-            for part in m.group(1).split(","):
-                bits = part.strip().strip("()").split()
-                if not bits:
+    def exchange(self, request: dict) -> dict:
+        code = (f'__import__("grader_kernel.collector", fromlist=["serve"]).serve('
+                f'"{collector.encode_request(request)}")')
+        outputs = self.executor.run_scratch(code, self.index, self.deadline)
+        replies = []
+        for out in outputs:
+            data = out.get("data", {}) if out.get("output_type") == "display_data" else {}
+            if collector.REPLY_MIME in data:
+                try:
+                    reply = json.loads(data[collector.REPLY_MIME])
+                except (TypeError, ValueError):
                     continue
-                name = bits[-1] if len(bits) == 3 and bits[1] == "as" else bits[0].split(".")[0]
-                if name.isidentifier():
-                    names.add(name)
-    return names
+                if isinstance(reply, dict) and reply.get("nonce") == request.get("nonce"):
+                    replies.append(reply)
+        if len(replies) == 1:
+            return replies[0]
+        if len(replies) > 1:
+            raise RemoteProtocolError("the kernel answered one request twice")
+        errors = [o for o in outputs if o.get("output_type") == "error"]
+        if any(o.get("ename") in ("KeyboardInterrupt", "CellTimeoutError") for o in errors):
+            raise CallTimeout(f"the call did not return within the test's {self.executor.timeout} s "
+                              "(it was interrupted)")
+        detail = f" ({errors[0].get('ename')}: {errors[0].get('evalue', '')[:200]})" if errors else ""
+        raise RemoteProtocolError(f"the kernel did not answer the grader's call{detail}; the "
+                                  "notebook may have changed how its cells run")
 
 
 class SandboxedExecute(Execute):
-    """nbgrader's ``Execute`` in the sandboxed kernel, with limits and dead-kernel handling."""
+    """nbgrader's ``Execute`` in the sandboxed kernel; test cells decided by the grader."""
 
     notebook_timeout = Integer(900, help="seconds for the whole notebook").tag(config=True)
     output_bytes = Integer(100_000, help="printed output kept per cell").tag(config=True)
     memory_label = Unicode("", help="the kernel's memory limit, for messages").tag(config=True)
+    trusted_verdicts = Bool(True, help="decide test cells in the grader's process (autograde); "
+                                       "False runs them in the kernel (validate)").tag(config=True)
+    source_dir = Unicode("", help="the course's source folder (instructor notebooks)").tag(config=True)
+    scratch_root = Unicode("", help="where kernels get their scratch copy").tag(config=True)
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("kernel_name", KERNEL_NAME)
@@ -268,33 +286,143 @@ class SandboxedExecute(Execute):
         mem = f" (memory limit {self.memory_label})" if self.memory_label else ""
         if code is None:
             return "the kernel died"
-        if code < 0:
+        if code == 70:
+            return "the sandbox could not be applied, so the kernel was not started"
+        if code < 0 or code > 128:
+            sig = -code if code < 0 else code - 128
             try:
-                name = signal.Signals(-code).name
+                name = signal.Signals(sig).name
             except ValueError:
-                name = f"signal {-code}"
-            if -code in (signal.SIGKILL, signal.SIGABRT, signal.SIGSEGV, signal.SIGBUS):
+                name = f"signal {sig}"
+            if sig in (signal.SIGKILL, signal.SIGABRT, signal.SIGSEGV, signal.SIGBUS):
                 return (f"the kernel died ({name}: a crash, often running out of memory"
                         f"{mem} or a crashing C extension)")
-            if -code == signal.SIGXFSZ:
+            if sig == signal.SIGXFSZ:
                 return "the kernel died (SIGXFSZ: it wrote a file larger than the limit)"
             return f"the kernel died ({name})"
         return f"the kernel exited with status {code} (sys.exit/os._exit or a fatal error)"
 
+    # ------------------------------------------------------------ scratch cells
+    def run_scratch(self, code: str, index: int, deadline: float) -> list:
+        """Run one line in the kernel, outside the notebook; return its outputs.
+
+        nbclient writes an executed cell back into ``nb.cells[index]``, so scratch
+        cells use their own slot at the end of the notebook (removed afterwards).
+        """
+        cell = nbformat.v4.new_code_cell(code)
+        slot = self._scratch_slot
+        self._cnn_bytes.pop((slot, True), None)
+        self._cnn_bytes.pop((slot, False), None)
+        saved = self.timeout
+        self.timeout = max(1, int(deadline - time.monotonic() + 0.999))
+        try:
+            self.execute_cell(cell, slot, store_history=False)
+        except DeadKernelError:
+            raise KernelLost(self._exit_reason() + f" while {_label(self.nb.cells[index], index)} "
+                             "was calling the student's code") from None
+        except CellTimeoutError:
+            raise KernelLost(f"{_label(self.nb.cells[index], index)} timed out and the kernel did "
+                             "not respond to an interrupt") from None
+        finally:
+            self.timeout = saved
+        return list(cell.get("outputs", []))
+
+    def _probe(self) -> dict:
+        outputs = self.run_scratch(
+            f'__import__("grader_kernel.probe", fromlist=["report"]).report({forbidden_probes()!r})',
+            0, time.monotonic() + 60)
+        for out in outputs:
+            data = out.get("data", {}) if out.get("output_type") == "display_data" else {}
+            if probe.PROBE_MIME in data:
+                try:
+                    return json.loads(data[probe.PROBE_MIME])
+                except (TypeError, ValueError):
+                    break
+        return {"error": "the kernel did not report its protections"}
+
+    # ------------------------------------------------------------ trusted test cells
+    def _trusted_setup(self, resources) -> None:
+        """Test sources from the gradebook; setup imports from the instructor's notebook."""
+        nbg = resources.get("nbgrader", {})
+        self._tests: dict[str, str] = {}
+        with Gradebook(nbg["db_url"]) as gb:
+            source_nb = gb.find_notebook(nbg["notebook"], nbg["assignment"])
+            for cell in source_nb.source_cells:
+                self._tests[cell.name] = cell.source
+        path = Path(self.source_dir) / nbg["assignment"] / f"{nbg['notebook']}.ipynb"
+        instructor = nbformat.read(str(path), as_version=4)
+        setup = [c.source for c in instructor.cells if c.cell_type == "code"
+                 and not nbutils.is_solution(c) and not nbutils.is_grade(c)]
+        self._base = setup_namespace(setup)
+        self._assignment, self._student = nbg.get("assignment", ""), nbg.get("student", "")
+        answers = [c.source for c in self.nb.cells if c.cell_type == "code"
+                   and not ("nbgrader" in c.metadata and nbutils.is_locked(c))]
+        self._remote_sources = defining_sources(answers)
+
+    def _run_test_cell(self, cell, index: int) -> str:
+        """Decide one test cell here; return why the kernel is lost ('' when it is not)."""
+        gid = cell.metadata["nbgrader"]["grade_id"]
+        source = self._tests.get(gid)
+        if source is None:
+            cell.outputs = [error_output("GradingError", f"the gradebook has no test '{gid}'")]
+            return ""
+        deadline = time.monotonic() + max(1, int(self.timeout or 120))
+        remote = Remote(KernelChannel(self, index, deadline), sources=self._remote_sources)
+        remote.decoder.memo = self._memo  # one identity table per notebook
+        verdict = run_test(source, gid, self._base, remote,
+                           secret=_GRADING_SECRET.get("value"), assignment=self._assignment,
+                           student=self._student)
+        cell.outputs = verdict.outputs()
+        self._exec_count += 1
+        cell.execution_count = self._exec_count
+        self.nb.metadata.setdefault(META, {}).setdefault("verdicts", {})[gid] = {
+            "passed": verdict.passed, "message": verdict.message, "calls": verdict.calls,
+            "seconds": verdict.seconds}
+        if verdict.ename == "CellTimeoutError":
+            add_note(self.nb, f"{_label(cell, index)}: a call to the student's code timed out "
+                              f"after {self.timeout} s")
+        return verdict.kernel_lost
+
+    # ------------------------------------------------------------ the notebook
+    def _scratch_copy(self, resources) -> tuple[str, str | None]:
+        """A scratch folder for the kernel with a copy of the submission's other files."""
+        path = resources.get("metadata", {}).get("path")
+        if not self.scratch_root or not path:
+            return path, None
+        nbg = resources.get("nbgrader", {})
+        scratch = Path(self.scratch_root) / (nbg.get("notebook") or "notebook")
+        if scratch.exists():
+            shutil.rmtree(scratch, ignore_errors=True)
+        scratch.mkdir(parents=True)
+        for item in Path(path).iterdir():
+            if item.is_file() and not item.is_symlink() and item.suffix != ".ipynb":
+                shutil.copy(item, scratch / item.name)
+        resources["metadata"]["path"] = str(scratch)
+        return path, str(scratch)
+
     def preprocess(self, nb, resources=None, km=None):
         from nbclient import NotebookClient
+        original_path, scratch = self._scratch_copy(resources or {})
         NotebookClient.__init__(self, nb, km)
         self.reset_execution_trackers()
         self._check_assign_resources(resources)
         self._cnn_bytes, self._cnn_truncated = {}, set()
+        self._memo, self._exec_count = {}, 0
+        self.nb.cells.append(nbformat.v4.new_code_cell(""))  # the scratch slot
+        self._scratch_slot = len(self.nb.cells) - 1
         stopped = None
         start = time.monotonic()
+        state = self.nb.metadata.setdefault(META, {})
         try:
+            if self.trusted_verdicts:
+                self._trusted_setup(resources)
             with self.setup_kernel():
                 info_msg = self.wait_for_reply(self.kc.kernel_info())
                 if info_msg:
                     self.nb.metadata["language_info"] = info_msg["content"]["language_info"]
-                for index, cell in enumerate(self.nb.cells):
+                if self.trusted_verdicts:
+                    state["protections"] = self._probe()
+                for index, cell in enumerate(self.nb.cells[:self._scratch_slot]):
                     if cell.cell_type != "code":
                         continue
                     if stopped:
@@ -306,26 +434,13 @@ class SandboxedExecute(Execute):
                         add_note(self.nb, stopped)
                         self._mark_not_run(cell, stopped)
                         continue
-                    try:
-                        self.preprocess_cell(cell, resources, index)
-                    except DeadKernelError:
-                        stopped = self._exit_reason() + f" while running {_label(cell, index)}"
-                        cell.outputs.append(error_output("DeadKernelError", stopped + "."))
-                        add_note(self.nb, stopped)
-                    except CellTimeoutError:
-                        stopped = (f"{_label(cell, index)} timed out after {self.timeout} s and "
-                                   "the kernel did not respond to an interrupt")
-                        cell.outputs.append(error_output("CellTimeoutError", stopped + "."))
-                        add_note(self.nb, stopped)
-                    else:
-                        if any(o.get("output_type") == "error" and o.get("ename") == "CellTimeoutError"
-                               for o in cell.get("outputs", [])):
-                            for o in cell.outputs:
-                                if o.get("ename") == "CellTimeoutError":
-                                    o["evalue"] = f"cell timed out after {self.timeout} s"
-                                    o["traceback"] = [f"CellTimeoutError: cell timed out after "
-                                                      f"{self.timeout} s (it was interrupted)"]
-                            add_note(self.nb, f"{_label(cell, index)} timed out after {self.timeout} s")
+                    if self.trusted_verdicts and is_test_cell(cell):
+                        lost = self._run_test_cell(cell, index)
+                        if lost:
+                            stopped = lost
+                            add_note(self.nb, lost)
+                        continue
+                    stopped = self._run_cell(cell, resources, index)
                     if index in self._cnn_truncated:
                         add_note(self.nb, f"{_label(cell, index)} printed more than "
                                           f"{self.output_bytes} bytes; the output was truncated")
@@ -333,12 +448,42 @@ class SandboxedExecute(Execute):
             reason = f"the kernel could not run the notebook ({type(err).__name__}: {err})"
             if not stopped:
                 add_note(self.nb, reason)
-                for cell in self.nb.cells:
+                for cell in self.nb.cells[:self._scratch_slot]:
                     if cell.cell_type == "code" and not cell.get("outputs"):
                         self._mark_not_run(cell, reason)
+        finally:
+            del self.nb.cells[self._scratch_slot:]
+            if scratch:
+                resources["metadata"]["path"] = original_path
+                shutil.rmtree(scratch, ignore_errors=True)
         self.set_widgets_metadata()
-        self.nb.metadata.setdefault(META, {})["seconds"] = round(time.monotonic() - start, 2)
+        state["seconds"] = round(time.monotonic() - start, 2)
         return self.nb, self.resources
+
+    def _run_cell(self, cell, resources, index: int) -> str | None:
+        """Run one ordinary cell in the kernel; return why grading must stop, or None."""
+        try:
+            self.preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            stopped = self._exit_reason() + f" while running {_label(cell, index)}"
+            cell.outputs.append(error_output("DeadKernelError", stopped + "."))
+            add_note(self.nb, stopped)
+            return stopped
+        except CellTimeoutError:
+            stopped = (f"{_label(cell, index)} timed out after {self.timeout} s and "
+                       "the kernel did not respond to an interrupt")
+            cell.outputs.append(error_output("CellTimeoutError", stopped + "."))
+            add_note(self.nb, stopped)
+            return stopped
+        if any(o.get("output_type") == "error" and o.get("ename") == "CellTimeoutError"
+               for o in cell.get("outputs", [])):
+            for o in cell.outputs:
+                if o.get("ename") == "CellTimeoutError":
+                    o["evalue"] = f"cell timed out after {self.timeout} s"
+                    o["traceback"] = [f"CellTimeoutError: cell timed out after "
+                                      f"{self.timeout} s (it was interrupted)"]
+            add_note(self.nb, f"{_label(cell, index)} timed out after {self.timeout} s")
+        return None
 
     def _mark_not_run(self, cell, reason: str) -> None:
         cell.outputs = [error_output("NotRun", f"not run: {reason}.")]
@@ -349,42 +494,24 @@ def _label(cell, index: int) -> str:
     return f"cell '{gid}'" if gid else f"cell {index}"
 
 
-class RemoveGuard(NbGraderPreprocessor):
-    """Take the injected guard out, apply tamper findings, remove symlinks the kernel made."""
+class ApplyFindings(NbGraderPreprocessor):
+    """Score every test 0 when tampering was found; test cells pass or fail only by raising."""
 
     def preprocess(self, nb, resources):
-        nb.cells = [c for c in nb.cells if not c.get("metadata", {}).get(META, {}).get("injected")]
         state = nb.metadata.setdefault(META, {})
         findings = state.get("static_tamper") or []
-        runtime = []
-        for cell in nb.cells:
-            if cell.cell_type != "code":
-                continue
-            cell.source = guard.strip_injected(cell.source)
-            for out in cell.get("outputs", []):
-                if out.get("output_type") == "error" and out.get("ename") == "TamperError":
-                    runtime.append(out.get("evalue", ""))
         for cell in nb.cells:
             pass_fail_only(cell)
         if findings:
             reason = ("tampering detected: " + "; ".join(findings[:3])
                       + (f" (and {len(findings) - 3} more)" if len(findings) > 3 else "")
-                      + ". Changing NumPy, the check helpers or the test machinery is not "
-                        "allowed, so every test of this notebook scores 0")
+                      + ". Changing NumPy, the check helpers or the notebook's machinery is "
+                        "not allowed, so every test of this notebook scores 0")
             add_note(nb, reason)
             for cell in nb.cells:
-                if cell.cell_type == "code" and nbutils.is_grade(cell) and not nbutils.is_solution(cell):
-                    cell.outputs = list(cell.get("outputs", [])) + [error_output("TamperError", reason)]
-        if runtime:
-            add_note(nb, runtime[0].split(". Tests")[0] + "; tests that ran after it score 0")
-        path = resources.get("metadata", {}).get("path")
-        if path and os.path.isdir(path):
-            for dirpath, dirnames, filenames in os.walk(path):
-                for name in dirnames + filenames:
-                    full = os.path.join(dirpath, name)
-                    if os.path.islink(full):
-                        os.unlink(full)
-                        add_note(nb, f"the notebook created a symbolic link '{name}'; it was removed")
+                if is_test_cell(cell):
+                    cell.outputs = list(cell.get("outputs", [])) + [error_output("TamperError",
+                                                                                 reason)]
         return nb, resources
 
 

@@ -104,6 +104,8 @@ class ClassReport:
     notes: dict[tuple[str, str], list[str]]
     unmatched: list[tuple[str, str]]
     outcomes: list = field(default_factory=list)
+    #: the protections measured inside the kernels: one-line summary -> how many kernels
+    protections: dict = field(default_factory=dict)
     wall_seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)
@@ -205,22 +207,32 @@ def write(course: Course, rep: ClassReport) -> ClassReport:
                 for snb in sub.notebooks:
                     for grade in snb.grades:
                         rows.append((student, a, snb.name, grade.name, grade.score, grade.max_score))
-    state_outcomes = {}
+    state_outcomes, state_protections = {}, {}
     from .course import load_state
     for key, rec in load_state(course).get("graded", {}).items():
         state_outcomes[key] = rec.get("outcomes", {})
+        state_protections[key] = rec.get("protections", {})
+    rep.protections = {}
+    for key, per_nb in state_protections.items():
+        for found in per_nb.values():
+            if found:
+                line = protection_summary(found)
+                rep.protections[line] = rep.protections.get(line, 0) + 1
     with open(out / "tests.csv", "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(["student_id", "assignment", "notebook", "test", "score", "max_score",
-                    "passed", "message"])
+                    "passed", "message", "protections"])
         for student, a, nb, test, score, mx in rows:
-            msg = state_outcomes.get(f"{student}\x1f{a}", {}).get(nb, {}).get(test, "")
+            key = f"{student}\x1f{a}"
+            msg = state_outcomes.get(key, {}).get(nb, {}).get(test, "")
+            found = state_protections.get(key, {}).get(nb) or {}
             score = float(score or 0.0)
             passed = score >= float(mx) - 1e-9
             if not passed and not msg:
                 msg = _notes_text(rep, student, a) or "failed"
             w.writerow([student, a, nb, test, f"{score:g}", f"{float(mx):g}",
-                        "yes" if passed else "no", "" if passed else msg])
+                        "yes" if passed else "no", "" if passed else msg,
+                        protection_summary(found) if found else "not measured (no kernel ran)"])
     rep.files = {"grades": out / "grades.csv", "tests": out / "tests.csv",
                  "summary": out / "summary.md", "summary_json": out / "summary.json",
                  "histogram": out / "histogram.png", "feedback": course.feedback,
@@ -230,6 +242,14 @@ def write(course: Course, rep: ClassReport) -> ClassReport:
     (out / "summary.json").write_text(json.dumps(summary_dict(rep), indent=1, ensure_ascii=False),
                                       encoding="utf-8")
     return rep
+
+
+def protection_summary(found: dict) -> str:
+    """One line for the protections a kernel measured (see :mod:`grader_kernel.probe`)."""
+    from grader_kernel.probe import summary
+    if found.get("error"):
+        return f"unknown ({found['error']})"
+    return summary(found)
 
 
 def _totals_pct(rep: ClassReport) -> list[float]:
@@ -270,6 +290,7 @@ def summary_dict(rep: ClassReport) -> dict:
         "hardest": [f"{t.assignment}/{t.test}" for t in rep.hardest()],
         "notes": {f"{s} / {a}": v for (s, a), v in sorted(rep.notes.items())},
         "not_graded_files": [{"file": f, "why": w} for f, w in rep.unmatched],
+        "protections": rep.protections,
         "warnings": rep.warnings,
     }
 
@@ -285,6 +306,12 @@ def summary_markdown(rep: ClassReport) -> str:
     for w in rep.warnings:
         lines += [f"**Warning:** {w}", ""]
     lines += ["## Grades", "", "```", format_table(rep), "```", ""]
+    if rep.protections:
+        lines += ["## Protections in force", "",
+                  "As measured inside each graded kernel, before any student code ran:", ""]
+        for line, n in sorted(rep.protections.items(), key=lambda kv: -kv[1]):
+            lines.append(f"- {n} kernel(s): {line}")
+        lines.append("")
     lines += ["## Hardest tests", "", "| test | pass rate | mean score |", "|---|---|---|"]
     for t in rep.hardest():
         lines.append(f"| {t.assignment} / {t.test} | {100 * t.pass_rate:.0f}% | "

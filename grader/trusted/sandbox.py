@@ -1,39 +1,41 @@
-"""Limits for the kernels that run student notebooks while grading.
+"""What a graded kernel may use and touch, and the kernelspec that starts it in its sandbox.
 
-A graded kernel is started through a *kernelspec* whose command is this module:
-``python -m grader.trusted.sandbox --memory BYTES -- python -m ipykernel_launcher -f ...``.
-Before it replaces itself with the real kernel (``os.execv``), the launcher
+The grader writes a *policy* (:func:`policy`) and a kernelspec whose command is
+``python -m grader_kernel.launcher --policy POLICY.json -- python -m ipykernel_launcher ...``;
+the launcher (in the student's process, :mod:`grader_kernel.launcher`) applies it.
 
-* caps the kernel's memory with ``RLIMIT_DATA`` (heap and private writable
-  mappings: what NumPy arrays and Python objects use). ``RLIMIT_AS`` would also
-  count the large *reserved* address space TensorFlow maps at import (about
-  2.6 GB of VmSize for 0.4 GB of data), so it would kill the Keras notebook for
-  nothing; a memory bomb raises ``MemoryError`` under either;
-* forbids core dumps and caps the size of one written file;
-* points HOME, TMPDIR, IPYTHONDIR, MPLCONFIGDIR and Jupyter's folders into the
-  kernel's working folder (the student's copy under ``build/``);
-* where Linux offers Landlock (kernel >= 5.13), makes every folder except the
-  working folder and ``/dev`` read-only *for this process and its children*,
-  so a submission can not change the course files, the gradebook or another
-  student's work. Reading stays allowed (the course's packages and data).
+What a kernel may read is listed, not guessed: the Python installation, the system
+folders, the course's *kernel-side* packages (``utils``, ``grader_kernel``, through a
+folder of links that is the kernel's ``PYTHONPATH``), the data files notebooks load,
+Matplotlib's font cache and its own working folder. Not readable: the rest of the
+repository (``solutions/``, ``grader/``, hidden tests and references), the gradebook,
+other students' work, the course secret.
 
-The nbgrader ``Execute`` preprocessor starts kernels by kernelspec name, so
-:func:`write_kernelspec` writes one (``cnn-grading``) under a folder that the
-grading process puts first on ``JUPYTER_PATH``.
+:func:`preflight` applies the policy once in a throw-away process before grading
+and says which protections this machine can give; ``autograde`` stops unless all of
+:data:`REQUIRED` hold (or the instructor passed ``--unsafe-no-sandbox``).
 """
 from __future__ import annotations
 
-import argparse
-import ctypes
 import json
 import os
-import resource
+import subprocess
 import sys
-from dataclasses import dataclass, asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from grader_kernel.launcher import EXIT_UNPROTECTED, landlock_abi  # noqa: F401 - re-exported
+
+from ..settings import REPO
 
 KERNEL_NAME = "cnn-grading"
 GIB = 1024 ** 3
+#: protections ``autograde`` will not grade without (unless ``--unsafe-no-sandbox``)
+REQUIRED = ("landlock", "pid_namespace", "process_limit")
+#: what ``validate`` (a student's own check, often on a laptop) asks for: nothing
+BEST_EFFORT: tuple = ()
+SYSTEM_READ = ("/usr", "/lib", "/lib32", "/lib64", "/bin", "/sbin", "/etc", "/proc", "/sys",
+               "/dev", "/opt/conda")
 
 
 @dataclass
@@ -44,7 +46,10 @@ class Limits:
     memory_bytes: int = 4 * GIB      # RLIMIT_DATA of the kernel
     max_file_bytes: int = 512 * 1024 ** 2  # RLIMIT_FSIZE: largest file it may write
     output_bytes: int = 100_000      # printed output kept per cell
-    landlock: bool = True            # make everything but the working folder read-only
+    processes: int = 256             # processes and threads (a pids cgroup counts threads)
+    threads: int = 1                 # threads per math library (OpenMP, BLAS, TensorFlow)
+    landlock: bool = True            # fence the file system (reads and writes) and network
+    sandbox: bool = True             # False only with --unsafe-no-sandbox
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -63,132 +68,119 @@ def human_bytes(n: int) -> str:
     return f"{n} B"
 
 
+class SandboxUnavailable(RuntimeError):
+    """A required protection cannot be applied on this machine; the message says what to do."""
+
+
+# ------------------------------------------------------------------ policy
+def _python_roots() -> list[str]:
+    roots = []
+    for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(sys.executable)):
+        for q in (p, os.path.realpath(p)):
+            if q and q not in roots:
+                roots.append(q)
+    return roots
+
+
+def data_files() -> list[str]:
+    """The data files notebooks load (MNIST wherever ``utils.data`` looks for it)."""
+    files = [os.environ.get("MNIST_PATH", ""), str(REPO / "data" / "mnist.npz")]
+    return [os.path.realpath(f) for f in files if f and os.path.isfile(f)]
+
+
+def kernel_path(root: Path) -> Path:
+    """A folder of links to the kernel-side packages: the kernel's whole ``PYTHONPATH``."""
+    folder = Path(root) / "kernel_path"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("utils", "grader_kernel"):
+        link = folder / name
+        target = REPO / name
+        if link.is_symlink() and Path(os.readlink(link)) == target:
+            continue
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(target, target_is_directory=True)
+    return folder
+
+
+def policy(root: Path, limits: Limits, required=REQUIRED) -> dict:
+    """The policy the launcher applies (see :mod:`grader_kernel.launcher`)."""
+    root = Path(root)
+    kpath = kernel_path(root)
+    read = list(SYSTEM_READ) + _python_roots() + [str(kpath), str(REPO / "utils"),
+                                                    str(REPO / "grader_kernel"),
+                                                    str(root / "matplotlib")] + data_files()
+    return {"memory_bytes": int(limits.memory_bytes), "max_file_bytes": int(limits.max_file_bytes),
+            "processes": int(limits.processes), "threads": int(limits.threads),
+            "landlock": bool(limits.landlock), "pid_namespace": True,
+            "kernel_path": str(kpath), "read": read, "write": ["/dev"],
+            "required": list(required) if limits.sandbox else []}
+
+
+def forbidden_probes() -> list[str]:
+    """Paths a sandboxed kernel must not read; the probe tries them."""
+    return [str(REPO / "grader"), str(REPO / "solutions")]
+
+
 # ------------------------------------------------------------------ kernelspec
-def write_kernelspec(root: Path, limits: Limits, env: dict | None = None) -> Path:
-    """Write ``<root>/kernels/cnn-grading/kernel.json``; put ``root`` on ``JUPYTER_PATH``."""
-    spec_dir = Path(root) / "kernels" / KERNEL_NAME
+def write_kernelspec(root: Path, limits: Limits, env: dict | None = None,
+                     required=REQUIRED) -> Path:
+    """Write the policy and ``<root>/kernels/cnn-grading/kernel.json``; return ``root``.
+
+    ``root`` goes first on ``JUPYTER_PATH`` in the grading process, so nbgrader's
+    ``Execute`` starts kernels through the launcher.
+    """
+    root = Path(root)
+    spec_dir = root / "kernels" / KERNEL_NAME
     spec_dir.mkdir(parents=True, exist_ok=True)
-    argv = [sys.executable, "-m", "grader.trusted.sandbox",
-            "--memory", str(int(limits.memory_bytes)),
-            "--max-file", str(int(limits.max_file_bytes))]
-    if not limits.landlock:
-        argv.append("--no-landlock")
-    argv += ["--", sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    spec = {"argv": argv, "display_name": "Python 3 (CNN course grading sandbox)",
-            "language": "python", "env": dict(env or {}),
-            "metadata": {"debugger": False}}
-    mpl = Path(root) / "matplotlib"
-    spec["env"].setdefault("MPLCONFIGDIR", str(mpl))
-    (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1), encoding="utf-8")
+    mpl = root / "matplotlib"
     if not any(mpl.glob("fontlist*.json")):
-        # build matplotlib's font cache once, so each kernel does not rebuild it (seconds)
+        # build matplotlib's font cache once, so no kernel rebuilds it (seconds)
         mpl.mkdir(parents=True, exist_ok=True)
-        import subprocess
         subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"],
                        env={**os.environ, "MPLCONFIGDIR": str(mpl)}, capture_output=True)
-    return Path(root)
+    pol = policy(root, limits, required)
+    policy_path = root / "policy.json"
+    policy_path.write_text(json.dumps(pol, indent=1), encoding="utf-8")
+    argv = [sys.executable, "-m", "grader_kernel.launcher", "--policy", str(policy_path),
+            "--", sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    spec = {"argv": argv, "display_name": "Python 3 (CNN course grading sandbox)",
+            "language": "python", "env": {"MPLCONFIGDIR": str(mpl), **dict(env or {})},
+            "metadata": {"debugger": False}}
+    (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1), encoding="utf-8")
+    return root
 
 
-# ------------------------------------------------------------------ landlock
-_SYS_CREATE_RULESET, _SYS_ADD_RULE, _SYS_RESTRICT_SELF = 444, 445, 446
-_PR_SET_NO_NEW_PRIVS = 38
-# filesystem access rights that change things (reading and executing stay allowed)
-_WRITE_FILE, _REMOVE_DIR, _REMOVE_FILE = 1 << 1, 1 << 4, 1 << 5
-_MAKE_ALL = sum(1 << b for b in range(6, 13))  # char, dir, reg, sock, fifo, block, sym
-_TRUNCATE = 1 << 14  # ABI >= 3
+def launcher_env() -> dict:
+    """The environment the launcher itself needs to import ``grader_kernel``."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO)] + [p for p in
+                                                       env.get("PYTHONPATH", "").split(os.pathsep)
+                                                       if p])
+    return env
 
 
-class _RulesetAttr(ctypes.Structure):
-    _fields_ = [("handled_access_fs", ctypes.c_uint64)]
-
-
-class _PathBeneathAttr(ctypes.Structure):
-    _pack_ = 1
-    _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
-
-
-def landlock_abi() -> int:
-    """The Landlock ABI version this Linux offers (0 when it has none)."""
-    if not sys.platform.startswith("linux"):
-        return 0
+def preflight(root: Path, limits: Limits, required=REQUIRED) -> dict:
+    """Apply the policy in a throw-away process; return what held, or raise :class:`SandboxUnavailable`."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    pol = policy(root, limits, required)
+    path = root / "preflight-policy.json"
+    path.write_text(json.dumps(pol), encoding="utf-8")
+    work = root / "preflight"
+    work.mkdir(exist_ok=True)
+    proc = subprocess.run([sys.executable, "-m", "grader_kernel.launcher", "--policy", str(path),
+                           "--check"], cwd=work, capture_output=True, text=True,
+                          env=launcher_env(), timeout=60)
+    if proc.returncode == EXIT_UNPROTECTED or proc.returncode != 0:
+        why = (proc.stderr.strip().splitlines() or ["the sandbox launcher failed"])[-1]
+        raise SandboxUnavailable(
+            f"{why}.\nGrading runs students' code, so it does not start without these "
+            f"protections: {', '.join(required)}. Run it on Linux 5.13 or newer, as root or "
+            "with unprivileged user namespaces and a pids cgroup available; or, if you "
+            "accept grading without them (for example on your own laptop, for your own "
+            "notebooks), pass --unsafe-no-sandbox.")
     try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        version = libc.syscall(_SYS_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(1))
-    except (OSError, AttributeError):
-        return 0
-    return max(int(version), 0)
-
-
-def restrict_writes(writable: list[str]) -> bool:
-    """Allow file changes only beneath ``writable`` (Landlock); False when unsupported."""
-    abi = landlock_abi()
-    if abi < 1:
-        return False
-    libc = ctypes.CDLL(None, use_errno=True)
-    handled = _WRITE_FILE | _REMOVE_DIR | _REMOVE_FILE | _MAKE_ALL
-    if abi >= 3:
-        handled |= _TRUNCATE
-    attr = _RulesetAttr(handled)
-    fd = libc.syscall(_SYS_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(ctypes.sizeof(attr)),
-                      ctypes.c_uint32(0))
-    if fd < 0:
-        return False
-    try:
-        for path in writable:
-            if not os.path.exists(path):
-                continue
-            pfd = os.open(path, os.O_PATH | os.O_CLOEXEC)
-            try:
-                allowed = handled if os.path.isdir(path) else (handled & (_WRITE_FILE | _TRUNCATE))
-                rule = _PathBeneathAttr(allowed, pfd)
-                if libc.syscall(_SYS_ADD_RULE, ctypes.c_int(fd), ctypes.c_int(1), ctypes.byref(rule),
-                                ctypes.c_uint32(0)) != 0:
-                    return False
-            finally:
-                os.close(pfd)
-        if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
-            return False
-        return libc.syscall(_SYS_RESTRICT_SELF, ctypes.c_int(fd), ctypes.c_uint32(0)) == 0
-    finally:
-        os.close(fd)
-
-
-# ------------------------------------------------------------------ launcher
-def _launch(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m grader.trusted.sandbox")
-    parser.add_argument("--memory", type=int, required=True, help="RLIMIT_DATA in bytes")
-    parser.add_argument("--max-file", type=int, default=512 * 1024 ** 2)
-    parser.add_argument("--no-landlock", action="store_true")
-    parser.add_argument("command", nargs=argparse.REMAINDER)
-    args = parser.parse_args(argv)
-    command = [c for c in args.command if c != "--"] if args.command[:1] == ["--"] else args.command
-    if command and command[0] == "--":
-        command = command[1:]
-    work = os.getcwd()
-    private = {"HOME": work, "TMPDIR": os.path.join(work, ".tmp"),
-               "IPYTHONDIR": os.path.join(work, ".ipython"),
-               "JUPYTER_RUNTIME_DIR": os.path.join(work, ".jupyter", "runtime"),
-               "JUPYTER_DATA_DIR": os.path.join(work, ".jupyter", "data"),
-               "KERAS_HOME": os.path.join(work, ".keras"),
-               "PYTHONDONTWRITEBYTECODE": "1"}
-    if not os.environ.get("MPLCONFIGDIR"):
-        private["MPLCONFIGDIR"] = os.path.join(work, ".cache", "matplotlib")
-    for key, value in private.items():
-        os.environ[key] = value
-        if key not in ("HOME", "PYTHONDONTWRITEBYTECODE"):
-            os.makedirs(value, exist_ok=True)
-    os.environ["CNN_GRADING_MEMORY_LIMIT"] = str(args.memory)
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    if args.memory > 0:
-        resource.setrlimit(resource.RLIMIT_DATA, (args.memory, args.memory))
-    if args.max_file > 0:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (args.max_file, args.max_file))
-    # The connection file (read by the kernel) stays readable; only writes are limited.
-    os.environ["CNN_GRADING_LANDLOCK"] = "0"
-    if not args.no_landlock and restrict_writes([work, "/dev"]):
-        os.environ["CNN_GRADING_LANDLOCK"] = "1"
-    os.execv(command[0], command)
-
-
-if __name__ == "__main__":
-    _launch()
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return {}

@@ -1,17 +1,21 @@
 """Grade one student's assignment in a private copy of the course (a worker process).
 
-:mod:`grader.trusted.autograde` keeps one long-lived ``python -m grader.trusted.worker --serve``
-per parallel slot and sends it task files, one per (student, assignment)
-(``python -m grader.trusted.worker TASK.json`` grades a single one). A task's folder holds a *copy* of the gradebook (made
-after ``generate_assignment``), the student's submitted notebooks and an
-``nbgrader_config.py`` that plugs the course's preprocessors
-(:mod:`grader.trusted.preprocessors`) into nbgrader. The worker then runs nbgrader's own
-``Autograde`` and ``GenerateFeedback`` converters (what ``nbgrader autograde`` and
-``nbgrader generate_feedback`` run) with that configuration, and writes ``result.json``:
-every test's score, the grading notes, and where the graded notebook and the
-feedback are. Nothing outside its folder is written, so workers run in
-parallel without sharing (or locking) a sqlite file; the parent merges the
-results into the course gradebook one at a time through nbgrader's Gradebook API.
+:mod:`grader.trusted.autograde` keeps one long-lived
+``python -m grader.trusted.worker --serve`` per parallel slot and sends it task files,
+one per (student, assignment) (``python -m grader.trusted.worker TASK.json`` grades a
+single one). A task's folder holds a *copy* of the gradebook (made after
+``generate_assignment``) and the student's submitted notebooks. The worker runs
+nbgrader's own ``Autograde`` and ``GenerateFeedback`` converters (what
+``nbgrader autograde`` and ``nbgrader generate_feedback`` run) with the settings of
+:func:`grader.trusted.course.grading_config`, and writes ``result.json``
+(a :class:`grader.trusted.records.GradingResult`): every test's score, the grading
+notes, the protections each kernel measured. Nothing outside its folder is written,
+so workers run in parallel without sharing (or locking) a sqlite file; the parent
+merges the results into the course gradebook one at a time.
+
+The course secret is read here and handed to the verdict runner in memory
+(:func:`grader.trusted.preprocessors.set_grading_secret`); it is never written into
+the task folder, the environment or the kernel's reach.
 """
 from __future__ import annotations
 
@@ -25,55 +29,8 @@ import nbformat
 
 from nbgrader.api import Gradebook, MissingEntry
 
-from .course import COURSE_ID
-from ..settings import tool_env
-
-CONFIG = '''\
-# Written by grader.trusted.worker for one student's grading run.
-from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput,
-    DeduplicateIds, GetGrades, IgnorePattern, LimitOutput, OverwriteCells,
-    OverwriteKernelspec, SaveAutoGrades)
-from grader.trusted.preprocessors import (FeedbackNotes, HideHiddenTests, InjectGuard,
-    RemoveGuard, RepairMetadata, SandboxedExecute)
-
-c = get_config()
-c.CourseDirectory.root = {root!r}
-c.CourseDirectory.course_id = {course_id!r}
-c.CourseDirectory.source_directory = {source!r}
-c.CourseDirectory.release_directory = "release"
-c.CourseDirectory.submitted_directory = "submitted"
-c.CourseDirectory.autograded_directory = "autograded"
-c.CourseDirectory.feedback_directory = "feedback"
-c.CourseDirectory.db_url = {db_url!r}
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*"]
-c.Autograde.sanitize_preprocessors = [ClearOutput, RepairMetadata, DeduplicateIds,
-    OverwriteKernelspec, OverwriteCells, CheckCellMetadata]
-c.Autograde.autograde_preprocessors = [InjectGuard, SandboxedExecute, RemoveGuard,
-    IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
-    AssignLatePenalties, CheckCellMetadata]
-c.OverwriteCells.add_missing_cells = True
-c.OverwriteCells.missing_cell_notification = (
-    "This test cell (id:{{cell_id}}) was missing from the submission; the grader put it back.\\n\\n")
-c.Execute.timeout = {cell_timeout}
-c.Execute.startup_timeout = 120
-c.SandboxedExecute.notebook_timeout = {notebook_timeout}
-c.SandboxedExecute.output_bytes = {output_bytes}
-c.SandboxedExecute.memory_label = {memory_label!r}
-c.LimitOutput.max_lines = 300
-c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, FeedbackNotes,
-    CSSHTMLHeaderPreprocessor]
-'''
-
-
-def _write_config(task: dict, work: Path) -> None:
-    from .sandbox import Limits, human_bytes
-    limits = Limits.from_dict(task["limits"])
-    (work / "nbgrader_config.py").write_text(CONFIG.format(
-        root=str(work), course_id=COURSE_ID, source=task["source"],
-        db_url=f"sqlite:///{work / 'gradebook.db'}", cell_timeout=int(limits.cell_timeout),
-        notebook_timeout=int(limits.notebook_timeout), output_bytes=int(limits.output_bytes),
-        memory_label=human_bytes(limits.memory_bytes)), encoding="utf-8")
+from ..settings import COURSE_ID, tool_env
+from .records import GradeRecord, GradingResult, GradingTask, NotebookResult
 
 
 def _readable(path: Path) -> str | None:
@@ -123,11 +80,6 @@ def _add_task_notes(folder: Path, names: list[str], notes: list[str]) -> None:
         os.chmod(path, 0o444)
 
 
-def _load_config(work: Path):
-    from traitlets.config.loader import PyFileConfigLoader
-    return PyFileConfigLoader("nbgrader_config.py", path=str(work)).load_config()
-
-
 def _run_app(name: str, config, assignment: str, student: str) -> dict:
     """Run nbgrader's ``Autograde`` or ``GenerateFeedback`` converter in this process."""
     from nbgrader import converters
@@ -141,23 +93,26 @@ def _run_app(name: str, config, assignment: str, student: str) -> dict:
     return capture_log(app)
 
 
-def grade(task: dict) -> dict:
-    work = Path(task["work"])
-    student, assignment = task["student"], task["assignment"]
+def grade(task: GradingTask) -> GradingResult:
+    from . import preprocessors, secret
+    from .course import grading_config
+    from .sandbox import Limits
+    work = Path(task.work)
+    student, assignment = task.student, task.assignment
     sub_dir = work / "submitted" / student / assignment
-    notes: list[str] = list(task.get("notes", []))
-    result = {"student": student, "assignment": assignment, "notebooks": {}, "notes": notes,
-              "status": "graded"}
-    _write_config(task, work)
+    notes: list[str] = list(task.notes)
+    result = GradingResult(student, assignment, notes=notes)
     # the sandboxed kernelspec is found through JUPYTER_PATH; kernels inherit this environment
     os.environ["PATH"] = tool_env()["PATH"]
-    os.environ["JUPYTER_PATH"] = task["jupyter_path"]
+    os.environ["JUPYTER_PATH"] = task.jupyter_path
     os.environ["CNN_COURSE_GRADING"] = "1"
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     os.chdir(work)
+    preprocessors.set_grading_secret(secret.load(Path(task.secret_file))
+                                     if task.secret_file else None)
 
     readable = []
-    for name in task["notebooks"]:
+    for name in task.notebooks:
         path = sub_dir / f"{name}.ipynb"
         if not path.is_file():
             notes.append(f"{name}.ipynb was not submitted: its tests score 0")
@@ -170,30 +125,29 @@ def grade(task: dict) -> dict:
         readable.append(name)
 
     if readable:
-        config = _load_config(work)
+        config = grading_config(work, Path(task.source), Limits.from_dict(task.limits))
         res = _run_app("Autograde", config, assignment, student)
         if not res.get("success"):
             notes.append("nbgrader could not grade this submission: "
                          + _last_error(res.get("error") or res.get("log") or ""))
-            result["status"] = "error"
+            result.status = "error"
             (work / "autograde.log").write_text((res.get("log") or "") + (res.get("error") or ""),
                                                 encoding="utf-8")
-        _add_task_notes(work / "autograded" / student / assignment, readable,
-                        list(task.get("notes", [])))
+        _add_task_notes(work / "autograded" / student / assignment, readable, list(task.notes))
         res = _run_app("GenerateFeedback", config, assignment, student)
         if not res.get("success"):
             notes.append("feedback could not be generated: "
                          + _last_error(res.get("error") or res.get("log") or ""))
             (work / "feedback.log").write_text((res.get("log") or "") + (res.get("error") or ""),
                                                encoding="utf-8")
-
+    preprocessors.set_grading_secret(None)
     _collect(task, work, result)
     return result
 
 
-def _collect(task: dict, work: Path, result: dict) -> None:
+def _collect(task: GradingTask, work: Path, result: GradingResult) -> None:
     """Read every test's score from the worker's gradebook (zeros where nothing ran)."""
-    student, assignment = task["student"], task["assignment"]
+    student, assignment = task.student, task.assignment
     graded_dir = work / "autograded" / student / assignment
     with Gradebook(f"sqlite:///{work / 'gradebook.db'}", COURSE_ID) as gb:
         gb.update_or_create_student(student)
@@ -201,31 +155,31 @@ def _collect(task: dict, work: Path, result: dict) -> None:
             sub = gb.find_submission(assignment, student)
         except MissingEntry:
             sub = gb.update_or_create_submission(assignment, student)
-        result["timestamp"] = sub.timestamp.isoformat() if sub.timestamp else None
+        result.timestamp = sub.timestamp.isoformat() if sub.timestamp else None
         for snb in sub.notebooks:
             name = snb.name
             graded = graded_dir / f"{name}.ipynb"
-            ok = graded.is_file()
-            entry = {"graded": ok, "grades": {}, "comments": {}, "notes": []}
-            if ok:
+            entry = NotebookResult(graded=graded.is_file())
+            if entry.graded:
                 try:
                     nb = nbformat.read(str(graded), as_version=4)
-                    entry["notes"] = list(nb.metadata.get("cnn_grading", {}).get("notes", []))
-                    entry["seconds"] = nb.metadata.get("cnn_grading", {}).get("seconds")
-                    entry["outcomes"] = _outcomes(nb)
-                except Exception:  # noqa: BLE001
+                    state = nb.metadata.get("cnn_grading", {})
+                    entry.notes = list(state.get("notes", []))
+                    entry.seconds = state.get("seconds")
+                    entry.protections = dict(state.get("protections") or {})
+                    entry.outcomes = _outcomes(nb)
+                except Exception:  # noqa: BLE001 - an unreadable graded notebook scores as graded
                     pass
             for grade in snb.grades:
-                score = grade.auto_score if ok else 0.0
-                if not ok:
+                score = grade.auto_score if entry.graded else 0.0
+                if not entry.graded:
                     grade.auto_score = 0.0
                     grade.needs_manual_grade = False
-                entry["grades"][grade.name] = {"auto_score": score, "max_score": grade.max_score,
-                                               "manual_score": grade.manual_score,
-                                               "needs_manual_grade": bool(grade.needs_manual_grade)}
+                entry.grades[grade.name] = GradeRecord(score, grade.max_score, grade.manual_score,
+                                                       bool(grade.needs_manual_grade))
             for comment in snb.comments:
-                entry["comments"][comment.name] = comment.auto_comment
-            result["notebooks"][name] = entry
+                entry.comments[comment.name] = comment.auto_comment
+            result.notebooks[name] = entry
         gb.db.commit()
 
 
@@ -249,23 +203,27 @@ def _outcomes(nb) -> dict:
 
 
 def run_task(task_path: Path) -> None:
-    task = json.loads(task_path.read_text(encoding="utf-8"))
     try:
-        result = grade(task)
-    except Exception as err:  # noqa: BLE001 - the parent records the failure for this student
-        result = {"student": task.get("student"), "assignment": task.get("assignment"),
-                  "status": "error", "notebooks": {},
-                  "notes": task.get("notes", []) + [f"the grader failed: {type(err).__name__}: {err}"],
-                  "traceback": traceback.format_exc()}
-    (task_path.parent / "result.json").write_text(json.dumps(result, indent=1, ensure_ascii=False),
-                                                   encoding="utf-8")
+        task = GradingTask.read(task_path)
+    except (OSError, ValueError) as err:
+        result = GradingResult.failed(None, None, f"the grading task could not be read: {err}")
+    else:
+        try:
+            result = grade(task)
+        except Exception as err:  # noqa: BLE001 - the parent records the failure for this student
+            result = GradingResult.failed(task.student, task.assignment,
+                                          f"the grader failed: {type(err).__name__}: {err}",
+                                          notes=task.notes)
+            result.traceback = traceback.format_exc()
+    (task_path.parent / "result.json").write_text(result.to_json(), encoding="utf-8")
 
 
 def serve() -> int:
     """Grade task after task: read a task path per line on stdin, answer ``done`` on stdout.
 
-    One long-lived worker per parallel slot saves importing nbgrader for every
-    submission; the parent kills and replaces a worker that overruns its time.
+    One long-lived worker per parallel slot saves importing nbgrader (and, for
+    notebooks whose tests use it, TensorFlow) for every submission; the parent kills
+    and replaces a worker that overruns its time.
     """
     out = sys.stdout
     sys.stdout = sys.stderr  # nothing else may write to the answer channel
