@@ -334,7 +334,8 @@ def batchnorm_forward_eps_random(batchnorm_forward, n_cases=4):
         gamma, beta = _params(rng, shape[-1])
         eps = float(rng.choice([0.01, 0.1, 0.5, 2.0]))
         _forward_case(batchnorm_forward, X, gamma, beta, eps,
-                      f"eps = {eps}, X of shape {shape} (its last feature is constant)")
+                      f"a batch X of shape {shape} with eps = {eps} (its last feature is "
+                      "constant)")
     core.passed(f"batchnorm_forward: eps used as given, inside the square root "
                 f"({n_cases} hidden cases)")
 
