@@ -804,7 +804,7 @@ def test_pasted_gradient_tools_are_not_graded():
     """The 08 tools the student pastes are used by no test cell: a notebook with them
     missing (or wrong) keeps full marks."""
     broken = "def numerical_gradient(f, x, h=1e-5):\n    return x * 0\n"
-    points, total, failed = score_in_process(STEM, {"gradient_tools_from_08": broken})
+    points, total, failed = score_in_process(STEM, {"earlier_gradient_tools": broken})
     assert failed == [] and points == total
 
 
@@ -859,7 +859,7 @@ def test_hidden_inputs_differ_between_students_and_repeat_for_one(ns):
 def test_notebook_layout():
     nb = cells.read(solution_path(STEM))
     answers = [cells.nbgrader_meta(c)["grade_id"] for c in cells.iter_cells(nb, "answer")]
-    assert answers == ["gradient_tools_from_08", "batchnorm_forward", "update_running_stats",
+    assert answers == ["earlier_gradient_tools", "batchnorm_forward", "update_running_stats",
                        "batchnorm_inference", "batchnorm_backward"]
     tests = [c for c in cells.iter_cells(nb, "test")]
     assert [cells.nbgrader_meta(c)["grade_id"] for c in tests] == [
@@ -880,7 +880,7 @@ def test_release_stubs_the_pasted_08_tools():
     graded functions) and no visible cell normalises a batch itself."""
     nb = cells.read(release_path(STEM))
     tools = next(c for c in nb.cells if cells.nbgrader_meta(c).get("grade_id")
-                 == "gradient_tools_from_08")
+                 == "earlier_gradient_tools")
     assert tools.source.count("raise NotImplementedError()") == 2
     assert "2 * h" not in tools.source and "np.maximum(1e-8" not in tools.source
     for cell in nb.cells:
@@ -916,3 +916,15 @@ def test_figures_draw():
     assert len(fig.axes) == 2 and len(fig.axes[0].lines) == 2
     with pytest.raises(ValueError, match="has no 'accuracy'"):
         bn_plots.compare_training_curves({"a": {"loss": [1.0]}}, ("accuracy",))
+
+
+def test_references_are_cross_checked_against_keras_once(monkeypatch):
+    """A reference that drifted from Keras stops grading instead of grading wrongly."""
+    monkeypatch.setattr(hidden, "_CROSS_CHECKED", [])
+    hidden.cross_check_once()
+    assert hidden._CROSS_CHECKED == [True]
+    monkeypatch.setattr(hidden, "_CROSS_CHECKED", [])
+    # a drifted reference: the running statistics replaced by the batch's
+    monkeypatch.setattr(hidden, "reference_update", lambda rm, rv, bm, bv, momentum=0.99: (bm, bv))
+    with pytest.raises(RuntimeError, match="disagree with Keras"):
+        hidden.cross_check_once()

@@ -307,3 +307,17 @@ def test_notebook_layout():
     assert {"conv_forward_shapes", "conv_forward_matches_reference"} <= tests
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert "Learning goals" in text and "Key points" in text and "Open exercises" in text
+
+
+def test_photo_feature_maps_use_a_sequential_map_when_nothing_is_negative():
+    import matplotlib.pyplot as plt
+    from utils.plotting import conv_layer as conv_plots
+
+    photo = np.random.default_rng(0).uniform(size=(6, 5, 3))
+    maps = np.stack([photo[..., 0] - photo[..., 2], photo.mean(axis=-1)], axis=-1)
+    fig = conv_plots.show_photo_feature_maps(photo, maps, ["red minus blue", "blur"])
+    signed, blur = fig.axes[1].images[0], fig.axes[2].images[0]
+    assert signed.get_cmap().name == "RdBu_r" and signed.get_clim()[0] < 0
+    assert blur.get_cmap().name == "gray" and blur.get_clim()[0] == 0
+    assert "black 0" in fig.axes[2].get_title()
+    plt.close("all")

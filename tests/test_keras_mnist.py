@@ -353,6 +353,45 @@ def test_confusion_counts_and_figures(ns):
         mnist_plots.confusion_counts([1, 2], [1])
 
 
+def test_kernel_cosines_and_filters_with_maps():
+    from utils.plotting import keras_mnist as mnist_plots
+
+    sobel = np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]], dtype=float)
+    kernels = np.stack([sobel, -2 * sobel, sobel.T, np.ones((3, 3))], axis=-1)
+    np.testing.assert_allclose(mnist_plots.kernel_cosines(kernels, sobel), [1, -1, 0, 0],
+                               atol=1e-9)
+    maps = np.random.default_rng(0).uniform(size=(26, 26, 4))
+    maps[:, :, 3] = 0
+    fig = mnist_plots.show_filters_with_maps(kernels, maps, ncols=2)
+    shown = [ax.images[0] for ax in fig.axes if ax.images]
+    assert len(shown) == 8                                   # four filters, four maps
+    assert {im.get_clim() for im in shown[1::2] if im.get_array().shape == (26, 26)} \
+        == {(0.0, float(maps.max()))}                        # one scale for every map
+    with pytest.raises(ValueError, match="one map per kernel"):
+        mnist_plots.show_filters_with_maps(kernels, maps[:, :, :3])
+
+
+@pytest.mark.parametrize("val_loss, val_acc, words", [
+    ([0.5, 0.4, 0.3], [0.90, 0.92, 0.93], "fell in every epoch"),
+    ([0.5, 0.4, 0.45], [0.90, 0.92, 0.93], "early warning of overfitting"),
+    ([0.5, 0.4, 0.45], [0.90, 0.92, 0.91], "started to overfit"),
+    ([0.5, 0.55, 0.3], [0.90, 0.92, 0.93], "a blip, not a trend"),
+])
+def test_describe_validation_words_what_the_numbers_show(val_loss, val_acc, words):
+    from utils.plotting import keras_mnist as mnist_plots
+
+    history = {"loss": [0.6, 0.3, 0.2], "val_loss": val_loss, "val_accuracy": val_acc}
+    text = mnist_plots.describe_validation(history)
+    assert words in text, text
+    if "fell in every" not in words:
+        e = next(k for k in (1, 2) if val_loss[k] > val_loss[k - 1])
+        assert f"Epoch {e + 1}: the validation loss rose from {val_loss[e - 1]:.4f}" in text
+    assert "One epoch only" in mnist_plots.describe_validation({"loss": [1.0],
+                                                                "val_loss": [1.0]})
+    with pytest.raises(ValueError, match="validation_data"):
+        mnist_plots.describe_validation({"loss": [1.0]})
+
+
 # ---------------------------------------------------------------- the notebook
 def test_saved_solution_reaches_the_spec_accuracy():
     """The executed solution (full 5-epoch run) shows test accuracy >= 0.99 and its time."""
@@ -365,6 +404,26 @@ def test_saved_solution_reaches_the_spec_accuracy():
     accuracy = float(re.search(r"test accuracy: ([\d.]+)", text).group(1))
     assert accuracy >= 0.99
     assert re.search(r"training time: \d+ s for 5 epoch\(s\) on 60,000 images", text)
+
+
+def test_saved_solution_words_its_own_numbers():
+    """07's reading of the curves and the filters' polarity are printed from the run itself."""
+    from grader import notebook_cells as cells
+
+    nb = cells.read(solution_path(STEM))
+    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
+                   for o in c.get("outputs", []))
+    rows = re.findall(r"^\s+(\d) \| +([\d.]+) \| +([\d.]+) \| ([\d.]+)$", text, re.M)
+    assert [int(r[0]) for r in rows] == [1, 2, 3, 4, 5]
+    val_loss = [float(r[2]) for r in rows]
+    rose = [k + 1 for k in range(1, 5) if val_loss[k] > val_loss[k - 1]]
+    for epoch in rose:
+        assert f"Epoch {epoch}: the validation loss rose" in text
+    if not rose:
+        assert "fell in every epoch" in text
+    for m in re.finditer(r"cosine ([+-][\d.]+), a (light-to-dark|dark-to-light)", text):
+        assert (float(m.group(1)) > 0) == (m.group(2) == "light-to-dark")
+    assert len(re.findall(r"is the closest to SOBEL_[XY]", text)) == 2
 
 
 @pytest.mark.slow

@@ -131,24 +131,27 @@ def _random_cases(rng, n_cases=8):
     return cases
 
 
-def _compare(conv_forward, A, W, b, hp, case, dtype_tol=1e-6):
+def _compare(conv_forward, A, W, b, hp, case, dtype_tol=1e-6, *, name="conv_forward",
+             extra_mistakes=None, extra_shape_mistakes=None):
+    """``name(A, W, b, hp)`` against Keras; ``extra_*``: mistakes of another notebook (11)."""
     expected = keras_conv(A, W, b, hp["stride"], hp["pad"])
-    result = visible.call_forward(conv_forward, A, W, b, hp)
-    Z, cache = visible.unpack_forward(result)
+    result = visible.call_forward(conv_forward, A, W, b, hp, name=name)
+    Z, cache = visible.unpack_forward(result, name)
     inputs = {"A_prev": A, "W": W, "b": b, "hparameters": hp}
-    arr = core.as_array(Z, "conv_forward (Z)")
-    core.check_shape(arr, expected.shape, "conv_forward (Z)", inputs,
-                     conv_shape_mistakes(A.shape, W.shape[0], W.shape[3], hp["stride"],
-                                         hp["pad"]),
+    arr = core.as_array(Z, f"{name} (Z)")
+    core.check_shape(arr, expected.shape, f"{name} (Z)", inputs,
+                     {**conv_shape_mistakes(A.shape, W.shape[0], W.shape[3], hp["stride"],
+                                            hp["pad"]), **(extra_shape_mistakes or {})},
                      formula=visible.SIZE_FORMULA)
     # each value sums f*f*n_C_prev products and the bias: fair to float32 arithmetic
     terms = int(np.prod(W.shape[:3])) + 1
     scale = max(1.0, float(np.abs(np.asarray(A, dtype=np.float64)).max(initial=0.0)) * float(np.abs(np.asarray(W, dtype=np.float64)).max(initial=0.0)), float(np.abs(np.asarray(b, dtype=np.float64)).max(initial=0.0)))
-    core.check_array(arr, expected, "conv_forward (Z)", inputs=inputs,
-                     mistakes=conv_mistakes(A, W, b, hp["stride"], hp["pad"]),
+    core.check_array(arr, expected, f"{name} (Z)", inputs=inputs,
+                     mistakes={**conv_mistakes(A, W, b, hp["stride"], hp["pad"]),
+                               **(extra_mistakes or {})},
                      rtol=1e-6, atol=dtype_tol, terms=terms, scale=scale,
                      require_float=True, case=case)
-    visible.check_cache(cache, A, W, b, hp, "conv_forward")
+    visible.check_cache(cache, A, W, b, hp, name)
 
 
 def conv_forward_matches_reference(conv_forward, n_cases=10):

@@ -319,7 +319,9 @@ class Grader:
                         result, work, secs = (GradingResult.failed(
                             sub.student, sub.assignment, f"the grader failed: {err}"),
                             c.work / _slug(sub.student, sub.assignment), 0.0)
+                    t_merge = time.monotonic()
                     outcome = self._merge(sub.student, sub.assignment, result, work)
+                    merge_seconds = time.monotonic() - t_merge
                     outcome.seconds = secs
                     outcomes.append(outcome)
                     done[f"{sub.student}\x1f{sub.assignment}"] = {
@@ -329,7 +331,8 @@ class Grader:
                         "outcomes": {nb: e.outcomes for nb, e in result.notebooks.items()},
                         "protections": {nb: e.protections for nb, e in result.notebooks.items()},
                         "notebook_seconds": {nb: e.seconds for nb, e in
-                                             result.notebooks.items()}}
+                                             result.notebooks.items()},
+                        "phases": _phases(result, merge_seconds)}
                     save_state(c, state)
                     finished += 1
                     if self.progress:
@@ -407,6 +410,19 @@ class WorkerProcess:
             except subprocess.TimeoutExpired:
                 pass
             self.proc = None
+
+
+def _phases(result: GradingResult, merge_seconds: float) -> dict:
+    """Where one task's time went: the kernel's phases, then nbgrader's and ours (seconds)."""
+    phases: dict[str, float] = {}
+    for entry in result.notebooks.values():
+        for key, value in entry.phases.items():
+            phases[key] = phases.get(key, 0.0) + float(value)
+    autograde = result.phases.get("autograde", 0.0)
+    phases["nbgrader_other"] = max(0.0, autograde - sum(phases.values()))
+    phases["feedback"] = result.phases.get("feedback", 0.0)
+    phases["gradebook"] = result.phases.get("gradebook", 0.0) + merge_seconds
+    return {k: round(v, 3) for k, v in phases.items()}
 
 
 def _kill_kernels_in(work: Path) -> None:

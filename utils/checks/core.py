@@ -211,16 +211,30 @@ def call(fn: Callable, *args: Any, name: str | None = None, **kwargs: Any) -> An
 
 
 def source_of(fn: Callable) -> str | None:
-    """The source code of the cell that defines a student's function, or None.
+    """The source code of the whole cell that defines a student's function, or None.
 
     While grading, the grader reads it from the submitted notebook itself
-    (``fn.__cnn_source__``); in a notebook it is ``inspect.getsource``. A test uses it
-    to judge *how* a function is written, e.g. that it has no Python loop over the
-    output positions.
+    (``fn.__cnn_source__``). In a notebook IPython keeps each cell's text in
+    ``linecache`` under the name its code objects carry, so the same whole cell is
+    found there (``inspect.getsource`` alone would give the function without the
+    helpers defined beside it). A test uses it to judge *how* a function is
+    written, e.g. that it has no Python loop over the output positions.
     """
+    import ast
+    import linecache
+
     source = getattr(fn, "__cnn_source__", None)
     if source is not None:
         return source
+    code = getattr(fn, "__code__", None)
+    if code is not None:
+        text = "".join(linecache.getlines(code.co_filename))
+        if text.strip():
+            try:
+                ast.parse(text)
+                return text
+            except SyntaxError:
+                pass
     try:
         return inspect.getsource(fn)
     except (OSError, TypeError):
