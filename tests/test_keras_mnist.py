@@ -440,3 +440,48 @@ def test_solution_runs_fast_when_grading(mnist_path):
                    for o in c.get("outputs", []))
     assert "training on 3,000 images for 1 epoch(s)" in text
     assert text.count("\u2714") == 8
+
+
+def test_training_cache_reuses_only_identical_work(tmp_path, ns):
+    """The grader trains each distinct (model, initial weights, data, work) once."""
+    import keras
+
+    from grader.trusted.cache import DiskCache
+
+    x, y = check.synthetic_patterns(20, seed=1)
+    x_val, y_val = check.synthetic_patterns(5, seed=2)
+
+    def fresh(seed, units=64):
+        keras.utils.set_random_seed(seed)
+        model = ns["build_model"]()
+        if units != 64:  # the same model with a narrower hidden layer
+            model = keras.Sequential([keras.Input((28, 28, 1))] + [
+                keras.layers.Dense(units, activation="relu") if isinstance(lay, keras.layers.Dense)
+                and lay.units == 64 else lay.__class__.from_config(lay.get_config())
+                for lay in model.layers])
+            model.compile(optimizer="rmsprop", loss="categorical_crossentropy",
+                          metrics=["accuracy"])
+        return model
+
+    same_a, same_b = fresh(3), fresh(3)
+    key = check.training_key(same_a, (x, y, x_val, y_val), 1, 32)
+    assert key == check.training_key(same_b, (x, y, x_val, y_val), 1, 32)  # names differ
+    assert key != check.training_key(fresh(4), (x, y, x_val, y_val), 1, 32)  # other weights
+    assert key != check.training_key(fresh(3, units=32), (x, y, x_val, y_val), 1, 32)
+    assert key != check.training_key(same_a, (x, y, x_val, y_val), 2, 32)  # more work
+
+    cache = DiskCache(tmp_path)
+    check.set_training_cache(cache)
+    try:
+        first = check.check_learns(same_a, x, y, x_val, y_val, epochs=1, batch_size=32,
+                                   min_accuracy=0.0, what="test data")
+        assert len(list(tmp_path.glob("*.json"))) == 1
+
+        def no_training(*a, **k):
+            raise AssertionError("trained again although the result was known")
+
+        same_b.fit = no_training
+        assert check.check_learns(same_b, x, y, x_val, y_val, epochs=1, batch_size=32,
+                                  min_accuracy=0.0, what="test data") == first
+    finally:
+        check.set_training_cache(None)

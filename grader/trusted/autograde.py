@@ -50,7 +50,7 @@ from nbgrader.utils import parse_utc
 from ..settings import REPO, tool_env
 from . import feedback as fb
 from . import intake as intake_mod
-from . import report
+from . import regrade, report
 from . import secret as secret_mod
 from .course import COURSE_ID, Course, load_state, prepare, save_state
 from .records import GradingResult, GradingTask
@@ -153,7 +153,8 @@ class Grader:
         task = GradingTask(student=student, assignment=assignment, work=str(work),
                            source=str(c.source), notebooks=c.notebooks(assignment),
                            limits=self.limits.as_dict(), jupyter_path=str(c.build / "jupyter"),
-                           secret_file=str(self.secret_file or ""), notes=list(notes))
+                           secret_file=str(self.secret_file or ""),
+                           cache_dir=str(c.build / "cache"), notes=list(notes))
         path = work / "task.json"
         path.write_text(task.to_json(), encoding="utf-8")
         return task, path
@@ -488,7 +489,10 @@ def autograde(source, course: Course | None = None, limits: Limits | None = None
     secret_mod.load(secret_path)  # fail early, with what to do, on a bad secret
     grader = Grader(course, limits or Limits(), workers=workers, force=force, log=log,
                     progress=progress, secret_file=secret_path)
-    return grader.run(Path(source), assignments)
+    before = regrade.take_snapshot(course)  # reports/regrade.md: what this run changed
+    rep = grader.run(Path(source), assignments)
+    regrade.write(course, before, rep, log=log)
+    return rep
 
 
 def prefetch_data(course: Course, log=print) -> None:

@@ -384,9 +384,11 @@ class SandboxedExecute(Execute):
         deadline = time.monotonic() + max(1, int(self.timeout or 120))
         remote = Remote(KernelChannel(self, index, deadline), sources=self._remote_sources)
         remote.decoder.memo = self._memo  # one identity table per notebook
+        before = [c.source for c in self.nb.cells[:index] if c.cell_type == "code"
+                  and not is_test_cell(c)]
         verdict = run_test(source, gid, self._base, remote,
                            secret=_GRADING_SECRET.get("value"), assignment=self._assignment,
-                           student=self._student)
+                           student=self._student, cells=before)
         cell.outputs = verdict.outputs()
         self._exec_count += 1
         cell.execution_count = self._exec_count

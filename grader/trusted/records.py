@@ -35,6 +35,7 @@ class GradingTask:
     limits: dict                   # grader.trusted.sandbox.Limits.as_dict()
     jupyter_path: str              # holds the sandboxed kernelspec
     secret_file: str = ""          # the course secret (hidden inputs per student); "" = fixed seeds
+    cache_dir: str = ""            # results the grader may reuse (grader.trusted.cache); "" = none
     notes: list[str] = field(default_factory=list)   # intake notes (renamed file, ...)
 
     def to_json(self) -> str:

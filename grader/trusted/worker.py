@@ -114,6 +114,11 @@ def grade(task: GradingTask) -> GradingResult:
     os.chdir(work)
     preprocessors.set_grading_secret(secret.load(Path(task.secret_file))
                                      if task.secret_file else None)
+    if task.cache_dir:
+        from utils.checks import keras_mnist
+
+        from .cache import DiskCache
+        keras_mnist.set_training_cache(DiskCache(Path(task.cache_dir) / "training"))
 
     readable = []
     for name in task.notebooks:
