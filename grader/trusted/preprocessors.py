@@ -241,6 +241,10 @@ class SandboxedExecute(Execute):
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("kernel_name", KERNEL_NAME)
+        # A graded kernel is disposable and every process it started lives in its PID
+        # namespace, so it is killed at the end instead of asked to shut down (a
+        # TensorFlow kernel takes about 2 s to tear itself down).
+        kwargs.setdefault("shutdown_kernel", "immediate")
         super().__init__(*args, **kwargs)
 
     # -- output cap: printed text beyond ``output_bytes`` per cell is dropped (a flood of
