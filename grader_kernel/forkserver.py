@@ -170,9 +170,14 @@ def serve(path: str, preload: list[str], policy: dict, work_root: str) -> None:
     ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG: go with the worker
     if os.getppid() != parent:
         os._exit(0)
+    import gc
     import importlib
     for name in preload:
         importlib.import_module(name)
+    # keep the collector off the preloaded objects in every kernel (they are shared and
+    # never garbage): a full collection would otherwise walk TensorFlow's million objects
+    gc.collect()
+    gc.freeze()
     if os.path.exists(path):
         os.unlink(path)
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
