@@ -9,7 +9,7 @@
 - A scheduler and workers started as the ``dask scheduler`` / ``dask worker``
   programs are stopped and started again between runs: the second run resumes (the
   resume state is the driver's), and a changed submission is regraded on the new
-  scheduler.
+  scheduler (through the shared store: the workers grade in the driver's folder).
 """
 from __future__ import annotations
 
@@ -212,10 +212,10 @@ def test_scheduler_restart_between_runs_resumes(tmp_path):
     secret = _secret(tmp_path)
     cluster = _Cluster(tmp_path, _port())
 
-    def grade():
+    def grade(store="copy"):
         logs = []
         ag.autograde(tmp_path / "subs", course=course, limits=LIMITS, scheduler=cluster.address,
-                     log=logs.append, secret_file=secret)
+                     log=logs.append, secret_file=secret, store=store)
         return logs, (course.reports / "grades.csv").read_text(encoding="utf-8")
 
     try:
@@ -228,16 +228,20 @@ def test_scheduler_restart_between_runs_resumes(tmp_path):
         assert any("grading 0 submission(s)" in line and "2 unchanged" in line
                    for line in logs2), logs2
         assert csv2 == csv1
-        # bob fixes his answer: only he is regraded, on the restarted scheduler
+        # bob fixes his answer: only he is regraded, on the restarted scheduler, this
+        # time through the shared store (the workers see the driver's build folder)
         nb = _nb(course, {})
         nbformat.write(nb, str(tmp_path / "subs" / "bob" / STEM / f"{STEM}.ipynb"))
         cluster.stop()
         cluster.start()
-        logs3, csv3 = grade()
+        logs3, csv3 = grade(store="shared")
+        assert any("shared store" in line for line in logs3), logs3
         assert any("grading 1 submission(s)" in line and "1 unchanged" in line
                    for line in logs3), logs3
         rows = _rows(course.reports / "grades.csv")
         assert float(rows[("bob", STEM)]["score"]) == 7
         assert float(rows[("alice", STEM)]["score"]) == 7
+        assert (course.feedback / "bob" / STEM / f"{STEM}.html").is_file()
+        assert rows[("bob", STEM)]["notes"] == ""
     finally:
         cluster.stop()

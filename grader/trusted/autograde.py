@@ -240,6 +240,8 @@ class Grader:
 
         def flush(final: bool = False):
             nonlocal finished, last_save, save_cost
+            if not batch and not final:
+                return
             scores = merger.commit()
             for item, notes in batch:
                 job, result, secs = item.job, item.result, item.seconds
@@ -269,7 +271,9 @@ class Grader:
                 last_save = time.monotonic()
 
         while backend.outstanding > 0:
-            item = backend.next(timeout=0 if batch else None)
+            # results that arrived together share a commit; waiting is bounded so that a
+            # batch never waits for a slow task
+            item = backend.next(timeout=0 if batch else 5.0)
             if item is None:
                 flush()
                 continue

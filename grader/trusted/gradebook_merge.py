@@ -32,9 +32,24 @@ from nbgrader.utils import parse_utc
 from ..settings import COURSE_ID
 from .records import GradingResult
 
+#: indexes nbgrader's schema lacks: without them, finding a submission's notebooks,
+#: grades and comments, and every ``score``, reads whole tables (a class of 10,000
+#: then costs O(students^2)). Extra indexes change no row; nbgrader ignores them.
+INDEXES = (("cnn_submitted_notebook_assignment", "submitted_notebook", ("assignment_id",)),
+           ("cnn_grade_notebook", "grade", ("notebook_id",)),
+           ("cnn_comment_notebook", "comment", ("notebook_id",)),
+           ("cnn_submitted_assignment_student", "submitted_assignment", ("student_id",)))
 #: the tables that define the assignments (what ``generate_assignment`` writes)
 DEFINITION_TABLES = ("course", "assignment", "notebook", "base_cell", "source_cell",
                      "grade_cells", "solution_cells", "task_cells")
+
+
+def ensure_indexes(engine) -> None:
+    """Create :data:`INDEXES` where they are missing (SQLite and PostgreSQL alike)."""
+    with engine.begin() as conn:
+        for name, table, columns in INDEXES:
+            conn.execute(text(f"CREATE INDEX IF NOT EXISTS {name} ON {table} "
+                              f"({', '.join(columns)})"))
 
 
 def write_template(db_url: str, dest: Path) -> Path:
@@ -85,10 +100,13 @@ class Merger:
         # nbgrader's relationships trip SQLAlchemy autoflush / cascade warnings
         warnings.simplefilter("ignore")
         self.gb = Gradebook(db_url, course_id)
+        ensure_indexes(self.gb.engine)
         self.db = self.gb.db
         self._students = {sid for (sid,) in self.db.execute(select(Student.id))}
         self._assignments: dict[str, Assignment] = {}
         self._pending: list[tuple[str, str, SubmittedAssignment]] = []
+        self._new_students: dict[str, Student] = {}
+        self._new_subs: dict[tuple[str, str], SubmittedAssignment] = {}
 
     # ------------------------------------------------------------ look-ups
     def submitted(self) -> set[tuple[str, str]]:
@@ -129,14 +147,28 @@ class Merger:
         ``needs_manual_grade``; a notebook the worker did not report scores zero.
         """
         notes = list(result.notes)
-        if student_id in self._students:
+        with self.db.no_autoflush:  # one flush per batch: the ORM then inserts in bulk
+            sub = self._stage(student_id, assignment_name, result)
+            self._scores(sub, result, notes)
+        self._pending.append((student_id, assignment_name, sub))
+        return notes
+
+    def _stage(self, student_id: str, assignment_name: str,
+               result: GradingResult) -> SubmittedAssignment:
+        """The submission to fill in: an existing one, or a new one mirroring the assignment."""
+        student = self._new_students.get(student_id)
+        if student is None and student_id in self._students:
             student = self.db.get(Student, student_id)
-        else:
+        if student is None:
             student = Student(id=student_id)
             self.db.add(student)
             self._students.add(student_id)
+            self._new_students[student_id] = student
         assignment = self._assignment(assignment_name)
-        sub = self._submission(assignment, student)
+        key = (student_id, assignment_name)
+        if key in self._new_subs:
+            raise ValueError(f"{student_id} / {assignment_name} merged twice in one batch")
+        sub = None if student_id in self._new_students else self._submission(assignment, student)
         timestamp = parse_utc(result.timestamp) if result.timestamp else None
         if sub is None:
             kwargs = {"timestamp": timestamp} if timestamp is not None else {}
@@ -151,8 +183,13 @@ class Merger:
                     Comment(cell=cell, notebook=nb)
                     Grade(cell=cell, notebook=nb)
             self.db.add(sub)
+            self._new_subs[key] = sub
         elif timestamp is not None:
             sub.timestamp = timestamp
+        return sub
+
+    def _scores(self, sub: SubmittedAssignment, result: GradingResult, notes: list[str]) -> None:
+        """Each reported grade and comment into ``sub``; zeros where nothing was reported."""
         seen = set()
         by_name = {snb.notebook.name: snb for snb in sub.notebooks}
         for nb_name, entry in result.notebooks.items():
@@ -181,9 +218,6 @@ class Merger:
                 for grade in snb.grades:
                     grade.auto_score = 0.0
                     grade.needs_manual_grade = grade.manual_score is not None
-        self.db.flush()
-        self._pending.append((student_id, assignment_name, sub))
-        return notes
 
     @property
     def pending(self) -> int:
@@ -193,9 +227,10 @@ class Merger:
         """Commit the staged results; ``{(student, assignment): (score, max_score)}``."""
         if not self._pending:
             return {}
+        self.db.flush()
         ids = {sub.id: (s, a) for s, a, sub in self._pending}
         self.db.commit()
-        self._pending = []
+        self._pending, self._new_students, self._new_subs = [], {}, {}
         rows = self.db.execute(select(SubmittedAssignment.id, SubmittedAssignment.score,
                                       SubmittedAssignment.max_score)
                                .where(SubmittedAssignment.id.in_(list(ids))))
@@ -207,7 +242,7 @@ class Merger:
 
     def rollback(self) -> None:
         self.db.rollback()
-        self._pending = []
+        self._pending, self._new_students, self._new_subs = [], {}, {}
         self._students = {sid for (sid,) in self.db.execute(select(Student.id))}
 
     def close(self) -> None:
