@@ -140,13 +140,17 @@ def test_killed_workers_lose_no_student(tmp_path):
     assert float(rows[("alice", STEM)]["score"]) == 7
     assert float(rows[("bob", STEM)]["score"]) == 5
     # the victim's worker died 4 s into its 8 s cell; the task ran again and counts in full
-    assert len((markers / victim).read_text().split()) == 1
+    assert len((markers / victim).read_text().splitlines()) == 1
     assert float(rows[("victim", STEM)]["score"]) == 7, rows[("victim", STEM)]["notes"]
     assert rows[("victim", STEM)]["notes"] == ""
-    # every try of the killer's task killed its worker: allowed-failures (1) + 1 = 2 workers
-    assert len((markers / killer).read_text().split()) == 2
+    # the killer's task killed its workers among the others, then, tried alone, killed
+    # allowed-failures (1) + 1 = 2 more; only then does it score 0
+    kills = (markers / killer).read_text().splitlines()
+    alone = [line for line in kills if line.endswith("-alone")]
+    assert len(alone) == 2 and len(kills) > 2, kills
     assert float(rows[("killer", STEM)]["score"]) == 0
     assert "stopped its worker" in rows[("killer", STEM)]["notes"], rows[("killer", STEM)]
+    assert "ran alone" in rows[("killer", STEM)]["notes"]
     assert "2 grading workers died" in rows[("killer", STEM)]["notes"]
     # the killer is regraded next run (an error keeps no fingerprint), nobody else is lost
     assert not rep.warnings, rep.warnings

@@ -194,10 +194,12 @@ class Backend:
             item = self._done.get(timeout=timeout) if timeout != 0 else self._done.get_nowait()
         except queue.Empty:
             return None
-        self.outstanding -= 1
-        return self._finish(item)
+        done = self._finish(item)
+        if done is not None:  # None: the job went back to the cluster (still outstanding)
+            self.outstanding -= 1
+        return done
 
-    def _finish(self, item) -> Done:
+    def _finish(self, item) -> Done | None:
         return item
 
     def close(self) -> None:
@@ -301,6 +303,8 @@ class DaskBackend(Backend):
         self.cluster = None
         self.client = None
         self._backlog: deque = deque()
+        self._suspects: deque = deque()    # KilledWorker once: tried again alone
+        self._alone: set = set()
         self._jobs: dict = {}
         self._blobs: dict = {}
         self._run_id = uuid.uuid4().hex[:8]
@@ -376,22 +380,33 @@ class DaskBackend(Backend):
         self._fill()
 
     def _fill(self) -> None:
+        if self._suspects:
+            # a task whose workers died is tried again with none of ours beside it: Dask
+            # counts a worker's death against every task assigned to it, so only a death
+            # while it runs alone is surely its own
+            if not self._jobs:
+                job = self._suspects.popleft()
+                self._alone.add(job.slug)
+                self._send(job, suffix="-alone")
+            return
         window = self.window if self.window is not None else max(32, 4 * self._threads())
         while self._backlog and (window == 0 or len(self._jobs) < window):
-            job = self._backlog.popleft()
-            t0 = time.monotonic()
-            try:
-                payload, deps = self._payload(job)
-            except Exception as err:  # noqa: BLE001 - this student only
-                self._done.put(Done(job, GradingResult.failed(
-                    job.student, job.assignment, f"the grader failed: {err}"), None))
-                continue
-            fut = self.client.submit(self.task, payload, *deps, pure=False, retries=0,
-                                     key=f"cnn-grade-{self._run_id}-{job.slug}")
-            self._jobs[fut.key] = (job, t0)
-            fut.add_done_callback(self._done.put)
+            self._send(self._backlog.popleft())
 
-    def _finish(self, fut) -> Done:
+    def _send(self, job: Job, suffix: str = "") -> None:
+        t0 = time.monotonic()
+        try:
+            payload, deps = self._payload(job)
+        except Exception as err:  # noqa: BLE001 - this student only
+            self._done.put(Done(job, GradingResult.failed(
+                job.student, job.assignment, f"the grader failed: {err}"), None))
+            return
+        fut = self.client.submit(self.task, payload, *deps, pure=False, retries=0,
+                                 key=f"cnn-grade-{self._run_id}-{job.slug}{suffix}")
+        self._jobs[fut.key] = (job, t0)
+        fut.add_done_callback(self._done.put)
+
+    def _finish(self, fut) -> Done | None:
         if isinstance(fut, Done):
             return fut
         from distributed import KilledWorker
@@ -403,13 +418,18 @@ class DaskBackend(Backend):
                 raise cf.CancelledError()
             out = fut.result()
         except KilledWorker as err:
+            if job.slug not in self._alone:
+                self._suspects.append(job)
+                fut.release()
+                self._fill()
+                return None
             n = getattr(err, "allowed_failures", None)
             tries = f"{n + 1} grading workers" if isinstance(n, int) else "grading workers"
             done = Done(job, GradingResult.failed(
                 job.student, job.assignment,
-                f"every try to grade this submission stopped its worker ({tries} died while "
-                "grading it: out of memory, a crash or a lost machine); it was not tried "
-                "again and its tests score 0"), None, secs)
+                f"every try to grade this submission stopped its worker, also when it ran "
+                f"alone on the cluster ({tries} died while grading it: out of memory, a crash "
+                "or a lost machine); it was not tried again and its tests score 0"), None, secs)
         except (cf.CancelledError, OSError) as err:
             done = Done(job, GradingResult.failed(job.student, job.assignment, "not graded"),
                         None, secs, lost=f"the Dask scheduler went away ({type(err).__name__})")
