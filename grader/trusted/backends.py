@@ -33,8 +33,10 @@ in one of two ways (``store``):
 
 A worker that dies while grading is replaced by Dask and its task runs again
 elsewhere; a task whose workers keep dying (``distributed.scheduler.allowed-failures``,
-3 by default) ends in ``KilledWorker``, which scores that submission 0 with the
-reason, and nothing else. Tasks are sent in a bounded window (``window``) so
+3 by default) ends in ``KilledWorker``. Dask counts a death against every task
+assigned to the dead worker, so such a task is sent once more, alone on the
+cluster; if its workers die again, that submission scores 0 with the reason, and
+nobody else does. Tasks are sent in a bounded window (``window``) so
 that neither the driver nor the scheduler holds 10,000 submissions at once.
 """
 from __future__ import annotations
