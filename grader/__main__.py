@@ -12,6 +12,7 @@ import sys
 COMMAND_MODULES = [
     "grader.cli_release",
     "grader.cli_grading",
+    "grader.cli_instructor",
 ]
 
 

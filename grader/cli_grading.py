@@ -5,6 +5,7 @@ and :mod:`grader.demo`.
 """
 from __future__ import annotations
 
+import argparse
 import re
 import sys
 from pathlib import Path
@@ -21,19 +22,44 @@ def parse_size(text: str) -> int:
     return int(float(m.group(1)) * scale)
 
 
+def memory_size(text: str) -> int:
+    """argparse ``type=`` for a memory size: bytes, or a usage error that shows examples."""
+    try:
+        size = parse_size(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a memory size; write a number and a unit, for example "
+            "4G, 512M, 1.5GiB or 2048MB") from None
+    if size <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: the memory limit must be more than 0, "
+                                         "for example 4G or 512M")
+    return size
+
+
+def positive_int(text: str) -> int:
+    """argparse ``type=`` for a count of seconds or workers: a whole number above 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number above 0 (e.g. 120)")
+    return value
+
+
 def _limits(args) -> Limits:
     unsafe = bool(getattr(args, "unsafe_no_sandbox", False))
     return Limits(cell_timeout=args.timeout, notebook_timeout=args.notebook_timeout,
-                  memory_bytes=parse_size(args.memory), landlock=not (args.no_landlock or unsafe),
+                  memory_bytes=args.memory, landlock=not (args.no_landlock or unsafe),
                   sandbox=not unsafe)
 
 
 def _add_limit_args(p, timeout: int = 120) -> None:
-    p.add_argument("--timeout", type=int, default=timeout, metavar="S",
+    p.add_argument("--timeout", type=positive_int, default=timeout, metavar="S",
                    help=f"seconds per cell before it is interrupted (default {timeout})")
-    p.add_argument("--notebook-timeout", type=int, default=900, metavar="S",
+    p.add_argument("--notebook-timeout", type=positive_int, default=900, metavar="S",
                    help="seconds for a whole notebook (default 900)")
-    p.add_argument("--memory", default="4G",
+    p.add_argument("--memory", type=memory_size, default="4G", metavar="SIZE",
                    help="memory limit per kernel (RLIMIT_DATA), e.g. 4G (default), 512M")
     p.add_argument("--no-landlock", action="store_true",
                    help="do not fence the file system and network for kernels (autograde then "
@@ -126,7 +152,7 @@ def register(sub) -> None:
     p.add_argument("submissions", help="folder or .zip of submissions")
     p.add_argument("--assignment", action="append", metavar="STEM",
                    help="grade only this assignment (repeatable; default: all)")
-    p.add_argument("--workers", type=int, default=None,
+    p.add_argument("--workers", type=positive_int, default=None,
                    help="parallel workers (default: CPU cores, fewer if memory is short; "
                         "with --scheduler local: the LocalCluster's worker processes, default 2)")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
@@ -178,7 +204,7 @@ def register(sub) -> None:
     p.set_defaults(func=_example_class)
 
     p = sub.add_parser("demo", help="release, then autograde the bundled example class")
-    p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--workers", type=positive_int, default=None)
     p.add_argument("--force", action="store_true", help="re-grade even unchanged submissions")
     p.add_argument("--no-release", action="store_true", help="do not regenerate notebooks/")
     p.set_defaults(func=_demo)

@@ -56,7 +56,10 @@ def run(workers: int | None = None, limits: Limits | None = None, force: bool = 
     print(f"per-test CSV      {rep.files['tests'].relative_to(REPO)}")
     print(f"summary           {rep.files['summary'].relative_to(REPO)} (+ histogram.png)")
     print(f"HTML feedback     {rep.files['feedback'].relative_to(REPO)}/<student>/<notebook>/")
-    print(f"gradebook         {rep.files['gradebook'].relative_to(REPO)}")
+    print(f"gradebook         {rep.files['gradebook'].relative_to(REPO)} "
+          "(browse it: make formgrader COURSE_BUILD=build/demo)")
+    print(f"mistakes          {rep.files['mistakes'].relative_to(REPO)} (+ mistakes.png)")
+    print(f"regrade report    {rep.files['regrade'].relative_to(REPO)}")
     print(f"done in {time.monotonic() - t0:.0f} s")
     for w in rep.warnings:
         print(f"WARNING: {w}")

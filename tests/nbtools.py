@@ -84,10 +84,12 @@ def score_in_process(stem: str, replacements: dict[str, str] | None = None, *,
     remote = Remote(LocalChannel(kernel), sources=defining_sources(answers))
     points = total = 0.0
     failed = []
+    ran = [code[0].source]
     for cell in code[1:]:
         meta = cells.nbgrader_meta(cell)
         if cells.is_answer(cell):
             src = replacements.get(meta["grade_id"], cells.strip_solution_markers(cell.source))
+            ran.append(src)
             try:
                 exec(compile(src, f"{stem}:{meta['grade_id']}", "exec"), kernel)
             except Exception:  # noqa: BLE001 - a broken answer cell fails its tests later
@@ -96,7 +98,7 @@ def score_in_process(stem: str, replacements: dict[str, str] | None = None, *,
             total += meta["points"]
             verdict = run_test(cell.source, meta["grade_id"], base, remote,
                                secret=secret if student else None, assignment=stem,
-                               student=student or "")
+                               student=student or "", cells=ran)
             if verdict.passed:
                 points += meta["points"]
             else:

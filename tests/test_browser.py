@@ -10,21 +10,32 @@ clean) and drives it with Playwright and Debian's ``/usr/bin/chromium``:
 3. write a correct ``conv2d_valid`` into its answer cell, *Run All* again and
    see the tick line of its visible test;
 4. press nbgrader's *Validate* button and read the result dialog (the fixed
-   exercise is no longer among the failed cells);
+   exercise is no longer among the failed cells; a constant whose exercise is not
+   written yet is named as such, not shown as a raw ``NameError``);
 5. open *Nbgrader > Assignment List* against a temporary exchange holding a
    released copy of the assignment, and see it listed with a *Fetch* button;
 6. run notebook 03's output-size explorer (ipywidgets) in a scratch notebook,
-   see its sliders, picture and formula, and move a slider with the keyboard.
+   see its sliders, picture and formula, and move a slider with the keyboard;
+7. the student's JupyterLab has no instructor panel (no Formgrader, Create
+   Assignment or Course List; ``/formgrader`` answers 404);
+8. the instructor's JupyterLab (``make formgrader``) has them all, and its
+   formgrader lists the example class's students with the grades the grader gave
+   them (notebook 01 graded as ``make demo`` grades it, into
+   ``build/browser-test-course``), opens an autograded submission, and the
+   student's feedback page opens in JupyterLab.
 
 A screenshot of every step goes to ``build/artifacts/browser/``.
 
 Skips (with the reason) only when no Chromium is installed and none can be
 (``.ci/install-browser.sh`` installs it in CI), or, for steps 1-5, while the
-release notebook has not been generated yet. Run time: about 50 s on 2 cores.
+release notebook has not been generated yet. Run time: about 50 s on 2 cores for
+steps 1-7; step 8 grades notebook 01 of the example class first (about a minute, less
+when it was graded before: unchanged submissions are kept).
 """
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import os
 import re
@@ -36,6 +47,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -101,18 +113,25 @@ def _write_json(path: Path, data: dict) -> None:
     path.write_text(json.dumps(data))
 
 
-def _lab_command(root: Path, port: int, token: str) -> list[str]:
-    """``make lab`` with a root folder, port and token of our own (no browser window)."""
+def _lab_command(root: Path, port: int, token: str, target: str = "lab",
+                 course_build: Path | None = None) -> tuple[list[str], dict]:
+    """(command, extra environment) of ``make lab`` or ``make formgrader``, with a root
+    folder (lab) or a graded course (formgrader), port and token of our own (no browser)."""
     lab_args = (f"--no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port={port} "
                 f"--ServerApp.port_retries=0 --IdentityProvider.token={token}")
     if shutil.which("make"):
-        return ["make", "-s", "-o", ".venv/.installed", "lab", f"LAB_ROOT={root}",
-                f"LAB_ARGS={lab_args}"]
-    # Without make: the same command as the Makefile's lab target.
+        extra = [f"LAB_ROOT={root}"] if target == "lab" else [f"COURSE_BUILD={course_build}"]
+        return (["make", "-s", "-o", ".venv/.installed", target, *extra, f"LAB_ARGS={lab_args}"],
+                {})
+    # Without make: the same command and environment as the Makefile's target.
+    if target == "lab":
+        env = {"JUPYTER_CONFIG_PATH": str(REPO / "jupyter" / "student")}
+    else:
+        env, root = {"CNN_COURSE_BUILD": str(course_build)}, REPO
     cmd = [str(Path(sys.executable).parent / "jupyter"), "lab", f"--ServerApp.root_dir={root}"]
     if os.getuid() == 0:
         cmd.append("--allow-root")
-    return cmd + lab_args.split()
+    return cmd + lab_args.split(), env
 
 
 def _descendants(pid: int) -> list:
@@ -124,14 +143,17 @@ def _descendants(pid: int) -> list:
 
 
 class LabServer:
-    """A JupyterLab server started by ``make lab`` on a temporary copy of the release."""
+    """A JupyterLab server started by ``make lab`` on a temporary copy of the release,
+    or (``course_build``) by ``make formgrader`` on a graded course."""
 
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, course_build: Path | None = None):
         self.workdir = workdir
-        self.root = workdir / "notebooks"
+        self.course_build = course_build
+        self.target = "formgrader" if course_build else "lab"
+        self.root = REPO if course_build else workdir / "notebooks"
         self.port = free_port()
         self.token = secrets.token_hex(16)
-        self.log_path = workdir / "jupyter-lab.log"
+        self.log_path = workdir / f"jupyter-{self.target}.log"
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -139,7 +161,7 @@ class LabServer:
         return f"http://127.0.0.1:{self.port}"
 
     def prepare(self) -> None:
-        self.root.mkdir(parents=True)
+        self.root.mkdir(parents=True, exist_ok=True)
         # Test-only user settings: no news pop-up over the page, every cell kept in
         # the DOM (so the test can read outputs far down the notebook).
         settings = self.workdir / "lab-settings"
@@ -158,7 +180,7 @@ class LabServer:
             "c = get_config()  # noqa: F821\n"
             "c.CourseDirectory.course_id = 'cnn-course'\n"
             f"c.Exchange.root = {str(exchange)!r}\n")
-        if not (RELEASE_DIR / NOTEBOOK).is_file():
+        if self.course_build or not (RELEASE_DIR / NOTEBOOK).is_file():
             return  # the tests that need notebook 01 skip; the others still run
         keep_out = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__")
         shutil.copytree(RELEASE_DIR, self.root / STEM, ignore=keep_out)
@@ -181,8 +203,9 @@ class LabServer:
     def start(self) -> None:
         self.prepare()
         log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(_lab_command(self.root, self.port, self.token),
-                                     cwd=REPO, env=self.env(), stdout=log,
+        cmd, extra_env = _lab_command(self.root, self.port, self.token, self.target,
+                                      self.course_build)
+        self.proc = subprocess.Popen(cmd, cwd=REPO, env={**self.env(), **extra_env}, stdout=log,
                                      stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + SERVER_START_S
         while time.monotonic() < deadline:
@@ -254,34 +277,51 @@ def artifacts():
     return ARTIFACTS
 
 
-@pytest.fixture(scope="module")
-def lab(chromium_path, tmp_path_factory, artifacts):
-    server = LabServer(tmp_path_factory.mktemp("lab"))
+@contextlib.contextmanager
+def running(server: LabServer, artifacts: Path):
+    """Start ``server``; stop it and keep its log whatever happens."""
     try:
         server.start()
         yield server
     finally:
         server.stop()
-        shutil.copy(server.log_path, artifacts / "jupyter-lab.log")
+        shutil.copy(server.log_path, artifacts / server.log_path.name)
 
 
 @pytest.fixture(scope="module")
-def page(lab, chromium_path, artifacts):
+def lab(chromium_path, tmp_path_factory, artifacts):
+    with running(LabServer(tmp_path_factory.mktemp("lab")), artifacts) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path):
     playwright_api = pytest.importorskip("playwright.sync_api",
                                          reason="playwright is not installed (pip install -e .[dev])")
     with playwright_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium_path, headless=True,
-                                     args=["--no-sandbox", "--disable-dev-shm-usage"])
+        chromium = pw.chromium.launch(executable_path=chromium_path, headless=True,
+                                      args=["--no-sandbox", "--disable-dev-shm-usage"])
         try:
-            context = browser.new_context(viewport={"width": 1400, "height": 1000})
-            context.set_default_timeout(30_000)
-            pg = context.new_page()
-            console = []
-            pg.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
-            yield pg
-            (artifacts / "browser-console.log").write_text("\n".join(console))
+            yield chromium
         finally:
-            browser.close()
+            chromium.close()
+
+
+def _new_page(browser, artifacts, log_name: str):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(30_000)
+    pg = context.new_page()
+    console = []
+    pg.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
+    return pg, lambda: (artifacts / log_name).write_text("\n".join(console))
+
+
+@pytest.fixture(scope="module")
+def page(lab, browser, artifacts):
+    pg, save_log = _new_page(browser, artifacts, "browser-console.log")
+    yield pg
+    save_log()
+    pg.context.close()
 
 
 # ------------------------------------------------------------------ UI steps
@@ -304,10 +344,15 @@ def screenshot_on_failure(page, name: str):
 
 def menu(page, menu_label: str, command: str) -> None:
     """Click a menu in JupyterLab's menu bar, then the item that runs ``command``."""
-    page.locator(".lm-MenuBar-itemLabel").filter(
-        has_text=re.compile(f"^{re.escape(menu_label)}$")).first.click()
+    label = page.locator(".lm-MenuBar-itemLabel").filter(
+        has_text=re.compile(f"^{re.escape(menu_label)}$")).first
     item = page.locator(f'.lm-Menu-item[data-command="{command}"]').first
-    item.wait_for(state="visible")
+    label.click()
+    try:
+        item.wait_for(state="visible", timeout=5_000)
+    except Exception:  # noqa: BLE001 - the click closed a menu left open: open it again
+        label.click()
+        item.wait_for(state="visible")
     item.click()
 
 
@@ -478,6 +523,13 @@ def _round_trip(lab, page, artifacts):
         for first_line in fixed_tests:
             assert not any(first_line in src for src in failed_sources), (
                 f"the fixed exercise's test still fails in Validate:\n{body[:2000]}")
+        # a constant whose exercise is not written yet: named, not a raw NameError
+        assert "name 'VERTICAL_EDGE' is not defined" not in body, body[:3000]
+        assert "`VERTICAL_EDGE` is not written yet" in body, body[:3000]
+        assert "# Define VERTICAL_EDGE and HORIZONTAL_EDGE" in body, body[:3000]
+        vertical = message.locator("pre", has_text="VERTICAL_EDGE` is not written yet").first
+        vertical.scroll_into_view_if_needed()
+        shot(page, "06b_validate_names_unwritten_exercise")
     dialog.get_by_role("button", name="Ok").click()
     (artifacts / "timings.json").write_text(json.dumps(
         {k: round(v, 1) for k, v in timings.items()}, indent=1))
@@ -548,3 +600,166 @@ def test_output_size_explorer_renders_and_reacts(lab, page):
         wait_idle(page, 30)
         assert "cells of the padded input" in panel.inner_text()
         shot(page, "09_output_size_explorer_pad_1")
+
+
+# ------------------------------------------------------------------ student vs instructor
+#: nbgrader's instructor commands (their plugins: formgrader, course-list, create-assignment)
+INSTRUCTOR_COMMANDS = {"nbgrader:open-formgrader", "nbgrader:open-formgrader-local",
+                       "nbgrader:open-course-list", "nbgrader:open-create-assignment"}
+CREATE_ASSIGNMENT_PANEL = "#nbgrader-create_assignemnt"  # nbgrader's own spelling
+FORMGRADER_BUILD = REPO / "build" / "browser-test-course"
+UNWRITTEN_STUDENT = "typical_mistakes"
+#: a check's own line (case-sensitive: the notebook's intro says "the likely mistake is")
+LIKELY_MISTAKE = re.compile(r"Likely mistake: ")
+
+
+def nbgrader_menu_commands(page, screenshot: str | None = None) -> set[str]:
+    """The commands of the visible items of the Nbgrader menu (opened, then closed)."""
+    label = page.locator(".lm-MenuBar-itemLabel").filter(has_text=re.compile("^Nbgrader$")).first
+    label.click()
+    open_menu = page.locator("#jp-mainmenu-nbgrader")
+    open_menu.wait_for(state="visible")
+    items = open_menu.locator(".lm-Menu-item")
+    found = {items.nth(i).get_attribute("data-command") for i in range(items.count())
+             if items.nth(i).is_visible()}
+    if screenshot:
+        shot(page, screenshot)
+    # Escape closes the menu when it has the focus; a click on its title always does
+    for close in (lambda: page.keyboard.press("Escape"), label.click,
+                  lambda: page.mouse.click(5, 990)):
+        close()
+        try:
+            open_menu.wait_for(state="hidden", timeout=3_000)
+            break
+        except Exception:  # noqa: BLE001 - still open: the next way
+            continue
+    return found
+
+
+def http_status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            return r.status
+    except urllib.error.HTTPError as err:
+        return err.code
+
+
+@pytest.mark.browser
+@pytest.mark.xdist_group("browser")
+def test_student_lab_has_no_instructor_panels(release_notebook, lab, page):
+    with screenshot_on_failure(page, "student_panels"):
+        open_notebook(lab, page)
+        commands = nbgrader_menu_commands(page, "10_student_nbgrader_menu")
+        assert "nbgrader:open-assignment-list" in commands, commands
+        assert not commands & INSTRUCTOR_COMMANDS, commands
+        assert page.locator(CREATE_ASSIGNMENT_PANEL).count() == 0
+        assert page.locator(".lm-TabBar-tab", has_text="Create Assignment").count() == 0
+        assert page.locator(".validate-button").count() >= 1   # the student tools stay
+        assert http_status(f"{lab.base}/formgrader?token={lab.token}") == 404
+
+
+@pytest.fixture(scope="module")
+def graded_class(chromium_path):
+    """Notebook 01 of the example class, graded as ``make demo`` grades it."""
+    from grader.authoring import example_class
+    from grader.trusted.autograde import autograde
+    from grader.trusted.course import Course
+    from grader.trusted.sandbox import Limits
+    if not (REPO / "solutions" / STEM / NOTEBOOK).is_file():
+        pytest.skip(f"solutions/{STEM} does not exist yet")
+    course = Course(root=REPO, source=REPO / "solutions", build=FORMGRADER_BUILD)
+    dest = FORMGRADER_BUILD / "example_class"
+    example_class.build(dest, course=course, assignments=[STEM], log=lambda *a: None)
+    autograde(dest, course=course, limits=Limits(cell_timeout=300), assignments=[STEM],
+              log=lambda *a: None, progress=False)
+    with open(course.reports / "grades.csv", newline="", encoding="utf-8") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["assignment"] == STEM]
+    grades = {r["student_id"]: (float(r["score"]), float(r["max_score"])) for r in rows}
+    assert set(grades) == set(example_class.STUDENTS), grades
+    return course, grades
+
+
+@pytest.fixture(scope="module")
+def instructor_lab(graded_class, tmp_path_factory, artifacts):
+    server = LabServer(tmp_path_factory.mktemp("formgrader"), course_build=FORMGRADER_BUILD)
+    with running(server, artifacts):
+        yield server
+
+
+@pytest.fixture(scope="module")
+def instructor_page(instructor_lab, browser, artifacts):
+    pg, save_log = _new_page(browser, artifacts, "browser-console-formgrader.log")
+    yield pg
+    save_log()
+    pg.context.close()
+
+
+def formgrader_frame(page, timeout_s: float = 60):
+    """The iframe of JupyterLab's Formgrader panel (a Playwright Frame: it follows links)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for frame in page.frames:
+            if "/formgrader" in frame.url:
+                return frame
+        page.wait_for_timeout(250)
+    raise AssertionError("the Formgrader panel did not open: "
+                         + ", ".join(f.url for f in page.frames))
+
+
+def _score_text(score: float, max_score: float) -> str:
+    return f"{score:g} / {max_score:g}"  # formgrader rounds to 2 places and drops ".0"
+
+
+@pytest.mark.browser
+@pytest.mark.xdist_group("browser")
+def test_formgrader_lists_the_example_class_with_its_grades(graded_class, instructor_lab,
+                                                            instructor_page):
+    course, grades = graded_class
+    page, lab = instructor_page, instructor_lab
+    with screenshot_on_failure(page, "formgrader"):
+        page.goto(f"{lab.base}/lab?reset&token={lab.token}")
+        page.wait_for_selector(".lm-MenuBar-itemLabel", timeout=90_000)
+        # every instructor panel is there (what the student's lab must not have)
+        commands = nbgrader_menu_commands(page)
+        assert INSTRUCTOR_COMMANDS - {"nbgrader:open-formgrader-local"} <= commands, commands
+        assert page.locator(CREATE_ASSIGNMENT_PANEL).count() == 1
+        menu(page, "Nbgrader", "nbgrader:open-formgrader")
+        frame = formgrader_frame(page)
+        frame.get_by_role("link", name="Manage Students").click()
+        frame.wait_for_url(re.compile(r".*/formgrader/manage_students/?(\?.*)?$"))
+        rows = frame.locator("tbody tr", has=frame.locator("td.id"))
+        rows.first.wait_for(state="visible", timeout=30_000)
+        frame.locator("td.score", has_text=" / ").first.wait_for(timeout=30_000)
+        listed = {}
+        for i in range(rows.count()):
+            row = rows.nth(i)
+            listed[row.locator("td.id").inner_text().strip()] = \
+                row.locator("td.score").inner_text().strip()
+        shot(page, "11_formgrader_students")
+        assert listed == {s: _score_text(*g) for s, g in grades.items()}, (listed, grades)
+        assert grades["perfect"][0] == grades["perfect"][1] and grades["empty"][0] == 0
+        # an autograded submission opens: student -> assignment -> notebook -> the graded copy
+        rows.filter(has=frame.locator("td.id", has_text=UNWRITTEN_STUDENT)).locator(
+            "td.name a").click()
+        frame.wait_for_url(re.compile(rf".*/manage_students/{UNWRITTEN_STUDENT}/?(\?.*)?$"))
+        frame.get_by_role("link", name=STEM).first.click()
+        frame.wait_for_url(re.compile(rf".*/manage_students/{UNWRITTEN_STUDENT}/{STEM}/?(\?.*)?$"))
+        frame.get_by_role("link", name=STEM).first.click()
+        frame.wait_for_url(re.compile(r".*/formgrader/submissions/[^/]+/?(\?.*)?$"))
+        mistake = frame.get_by_text(LIKELY_MISTAKE).first
+        mistake.wait_for(timeout=60_000)
+        mistake.evaluate("e => e.scrollIntoView({block: 'center'})")
+        page.wait_for_timeout(500)
+        shot(page, "12_formgrader_autograded_submission")
+        # and the student's feedback page opens in JupyterLab
+        feedback = course.feedback / UNWRITTEN_STUDENT / STEM / f"{STEM}.html"
+        assert feedback.is_file()
+        rel = feedback.relative_to(REPO).as_posix()
+        page.goto(f"{lab.base}/lab/tree/{rel}?reset&token={lab.token}")
+        viewer = page.frame_locator(".jp-HTMLViewer iframe").first
+        line = viewer.get_by_text(LIKELY_MISTAKE).first
+        line.wait_for(timeout=60_000)
+        assert "BEGIN HIDDEN TESTS" not in viewer.locator("body").inner_text()
+        line.evaluate("e => e.scrollIntoView({block: 'center'})")
+        page.wait_for_timeout(500)
+        shot(page, "13_feedback_in_jupyterlab")

@@ -1,4 +1,6 @@
 """The check engine's messages: shape first, expected vs actual, first mismatch, likely mistake."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -164,3 +166,58 @@ def test_jupyter_shows_the_message_not_our_traceback():
     with pytest.raises(CheckFailure) as err:
         core.check_array(np.zeros(2), np.ones(2), "f")
     assert "Where it happened" not in "\n".join(err.value._render_traceback_())
+
+
+def test_no_check_or_hidden_test_reads_the_clock():
+    """No grade depends on the machine's speed: checks count work (epochs, steps), never time."""
+    import ast
+
+    root = Path(__file__).resolve().parents[1]
+    clocks = {"time", "perf_counter", "monotonic", "process_time", "perf_counter_ns",
+              "monotonic_ns", "time_ns", "thread_time"}
+    found = []
+    for path in sorted([*(root / "utils" / "checks").glob("*.py"),
+                        *(root / "grader" / "references").glob("*.py")]):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            if any(n.split(".")[0] in ("time", "timeit", "datetime") for n in names):
+                found.append(f"{path.relative_to(root)}:{node.lineno} imports {names}")
+            if isinstance(node, ast.Attribute) and node.attr in clocks - {"time"}:
+                found.append(f"{path.relative_to(root)}:{node.lineno} reads .{node.attr}")
+    assert not found, found
+
+
+def test_warnings_and_stderr_of_the_students_code_become_notes_on_stdout(capsys):
+    import sys
+    import warnings
+
+    def noisy(x):
+        warnings.warn("Do not pass an `input_shape` argument to a layer.", UserWarning)
+        print("debug: got", x, file=sys.stderr)
+        return x + 1
+
+    assert core.call(noisy, 1) == 2
+    assert core.call(noisy, 2) == 3
+    out, err = capsys.readouterr()
+    assert err == ""
+    note = ("note: your code raised a warning (it costs no points): UserWarning: Do not pass an "
+            "`input_shape` argument to a layer.")
+    assert out.count(note) == 1  # once per function, not on every call
+    assert "debug: got 1" in out and "debug: got 2" in out
+
+
+def test_a_warning_does_not_hide_the_students_error(capsys):
+    import warnings
+
+    def warns_then_fails(x):
+        warnings.warn("x is deprecated", DeprecationWarning)
+        raise ValueError("bad x")
+
+    msg = message(core.call, warns_then_fails, 1)
+    assert "raised ValueError: bad x" in msg
+    out, err = capsys.readouterr()
+    assert "DeprecationWarning: x is deprecated" in out and err == ""

@@ -307,3 +307,31 @@ def test_notebook_layout():
     assert {"conv_forward_shapes", "conv_forward_matches_reference"} <= tests
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert "Learning goals" in text and "Key points" in text and "Open exercises" in text
+
+
+def test_photo_feature_maps_use_a_sequential_map_when_nothing_is_negative():
+    import matplotlib.pyplot as plt
+    from utils.plotting import conv_layer as conv_plots
+
+    photo = np.random.default_rng(0).uniform(size=(6, 5, 3))
+    maps = np.stack([photo[..., 0] - photo[..., 2], photo.mean(axis=-1)], axis=-1)
+    fig = conv_plots.show_photo_feature_maps(photo, maps, ["red minus blue", "blur"])
+    signed, blur = fig.axes[1].images[0], fig.axes[2].images[0]
+    assert signed.get_cmap().name == "RdBu_r" and signed.get_clim()[0] < 0
+    assert blur.get_cmap().name == "gray" and blur.get_clim()[0] == 0
+    assert "black 0" in fig.axes[2].get_title()
+    plt.close("all")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_numpy_reference_equals_keras_conv2d(seed):
+    """Hidden tests compare with the NumPy reference; it must equal Keras on any layer."""
+    rng = np.random.default_rng(seed)
+    m, n_cp, n_c = (int(v) for v in rng.integers(1, 4, size=3))
+    f, s, p = int(rng.integers(1, 5)), int(rng.integers(1, 4)), int(rng.integers(0, 3))
+    n_h, n_w = (int(v) for v in rng.integers(max(f - 2 * p, 1), 11, size=2))
+    A, W = rng.normal(size=(m, n_h, n_w, n_cp)), rng.normal(size=(f, f, n_cp, n_c))
+    b = rng.normal(size=(1, 1, 1, n_c))
+    np.testing.assert_allclose(hidden.reference_conv(A, W, b, s, p),
+                               hidden.keras_conv(A, W, b, s, p), atol=1e-9)
+    assert hidden.reference_conv_params(f, n_cp, n_c) == hidden.keras_conv_params(f, n_cp, n_c)

@@ -31,7 +31,7 @@ STEMS = Course.default().assignments()
 #: attempts written plainly, which the tamper scan must name in the feedback
 NAMED = {"silenced_tracebacks": "set_custom_exc",
          "guard_and_modules_replaced": "a module's dictionary"}
-LIMITS = Limits(cell_timeout=60, notebook_timeout=600)
+LIMITS = Limits(cell_timeout=30, notebook_timeout=600)
 
 
 def _forged(course: Course, stem: str, code: str):

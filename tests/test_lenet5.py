@@ -270,6 +270,22 @@ def test_plot_table_draws_both_columns():
         lenet_plots.plot_table([("x", (1,), 1)])
 
 
+def test_plot_volumes_draws_each_layer_to_scale():
+    from utils.plotting import lenet5 as lenet_plots
+
+    fig = lenet_plots.plot_volumes(SPEC_TABLE)
+    ax = fig.axes[0]
+    assert len(ax.patches) == 3 * len(SPEC_TABLE)   # every volume and bar: three faces
+    fronts = ax.patches[::3]
+    heights = [p.get_xy()[:, 1].max() - p.get_xy()[:, 1].min() for p in fronts]
+    assert heights[0] / heights[1] == pytest.approx(32 / 28)    # input vs CONV1, to scale
+    assert heights[5] / heights[6] == pytest.approx(120 / 84)   # FC3 vs FC4
+    labels = " ".join(t.get_text() for t in ax.texts)
+    assert "28x28x8" in labels and "6,272 numbers" in labels and "10 numbers" in labels
+    with pytest.raises(ValueError, match="shape"):
+        lenet_plots.plot_volumes([("odd", (2, 2), 4, 0)])
+
+
 # ---------------------------------------------------------------- the notebook
 @pytest.mark.slow
 def test_solution_notebook_runs():

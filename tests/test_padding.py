@@ -1,8 +1,8 @@
 """Notebook 02 (padding): spec facts, and checks/hidden tests that are fair and sensitive.
 
-Fair: every correct style of ``zero_pad`` / ``same_padding`` passes every visible
-check and hidden helper. Sensitive: each typical mistake fails, and the message
-names it.
+Fair: every correct style of ``coverage_counts`` / ``zero_pad`` / ``same_padding`` passes
+every visible check and hidden helper. Sensitive: each typical mistake fails, and the
+message names it.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from grader.references import padding as hidden
 from grader.references import strides as hidden_strides
-from nbtools import solution_namespace
+from nbtools import score_in_process, solution_namespace
 from utils.checks import padding as check
 from utils.checks.core import CheckFailure
 from utils.plotting import padding as padding_plots
@@ -46,15 +46,6 @@ def test_solution_zero_pad_pads_only_spatial_axes():
     assert out.shape == (2, 5, 8, 5)
     np.testing.assert_array_equal(out[:, 1:4, 2:6, :], X)
     assert out.sum() == X.sum()
-
-
-def test_coverage_counts_corner_and_centre():
-    valid = padding_plots.coverage_counts(6, 6, 3, 0)
-    same = padding_plots.coverage_counts(6, 6, 3, 1)
-    assert valid[0, 0] == 1 and valid[3, 3] == 9 and valid.sum() == 16 * 9
-    assert same[0, 0] == 4 and same[0, 3] == 6 and same[3, 3] == 9
-    assert same.sum() == 4 * 4 + 16 * 6 + 16 * 9
-    np.testing.assert_array_equal(valid[0], [1, 2, 3, 3, 2, 1])
 
 
 # ------------------------------------------------------------------ correct styles
@@ -263,16 +254,6 @@ ZERO_PAD_MISTAKES = [
 ]
 
 
-@pytest.mark.parametrize("fn, run, words", ZERO_PAD_MISTAKES,
-                         ids=[f"{f.__name__}-{r.__name__}" for f, r, _ in ZERO_PAD_MISTAKES])
-def test_zero_pad_mistakes_fail_with_named_cause(fn, run, words):
-    with pytest.raises(CheckFailure) as err:
-        run(fn)
-    message = str(err.value)
-    assert words in message, message
-    assert message.startswith("`zero_pad`")
-
-
 def test_zero_pad_value_message_shows_a_readable_slice():
     with pytest.raises(CheckFailure) as err:
         check.zero_pad_worked_example(zp_edge)
@@ -346,14 +327,258 @@ def test_same_padding_mistakes_fail_with_named_cause(fn, run, words):
     assert words in str(err.value), str(err.value)
 
 
+# ------------------------------------------------------------------ coverage_counts
+def test_spec_coverage_counts_6x6_with_3x3():
+    """The numbers behind the heat map: corner 1 and centre 9 (valid), corner 4 with pad 1."""
+    coverage_counts = NS["coverage_counts"]
+    valid, same = coverage_counts(6, 3, 0), coverage_counts(6, 3, 1)
+    assert valid.shape == same.shape == (6, 6)
+    assert valid[0, 0] == 1 and valid[3, 3] == 9 and valid.sum() == 16 * 9
+    np.testing.assert_array_equal(valid[0], [1, 2, 3, 3, 2, 1])
+    assert same[0, 0] == 4 and same[0, 3] == 6 and same[3, 3] == 9
+    assert same.sum() == 36 * 9 - 4 * 5 - 16 * 3   # 36 windows of 9, minus what falls on zeros
+
+
+def test_coverage_reference_agrees_with_brute_force():
+    """The grader's interval formula equals sliding every window over the padded grid."""
+    for n in range(1, 8):
+        for pad in range(4):
+            for f in range(1, n + 2 * pad + 1):
+                size = n + 2 * pad
+                grid = np.zeros((size, size), dtype=int)
+                for top in range(size - f + 1):
+                    for left in range(size - f + 1):
+                        grid[top:top + f, left:left + f] += 1
+                np.testing.assert_array_equal(hidden.reference_coverage_counts(n, f, pad),
+                                              grid[pad:pad + n, pad:pad + n])
+
+
+def cc_add_at(n, f, pad):
+    counts = np.zeros((n + 2 * pad, n + 2 * pad), dtype=np.int64)
+    starts = np.arange(n + 2 * pad - f + 1)
+    rows = (starts[:, None] + np.arange(f)[None, :]).ravel()   # every row each window covers
+    np.add.at(counts, (rows[:, None], rows[None, :]), 1)
+    return counts[pad:pad + n, pad:pad + n]
+
+
+def cc_convolve_ones(n, f, pad):
+    """Full convolution of the window-position map (all ones) with an f x f box of ones."""
+    from numpy.lib.stride_tricks import sliding_window_view
+    positions = np.ones((n + 2 * pad - f + 1,) * 2)
+    framed = np.pad(positions, f - 1)
+    full = sliding_window_view(framed, (f, f)).sum(axis=(-2, -1))   # (n + 2*pad) square
+    return full[pad:pad + n, pad:pad + n]                           # float counts
+
+
+def _along(n, f, pad, dtype=int):
+    """Windows per row (or column) of the original image, by sliding along one axis."""
+    along = np.zeros(n + 2 * pad, dtype=dtype)
+    for start in range(n + 2 * pad - f + 1):
+        along[start:start + f] += 1
+    return along[pad:pad + n]
+
+
+def cc_outer_float32(n, f, pad):
+    along = _along(n, f, pad, np.float32)
+    return np.outer(along, along)
+
+
+def cc_lists(n, f, pad):
+    size = n + 2 * pad
+    return [[sum(1 for top in range(size - f + 1) for left in range(size - f + 1)
+                 if top <= r + pad < top + f and left <= c + pad < left + f)
+             for c in range(n)] for r in range(n)]
+
+
+CORRECT_COVERAGE = [NS["coverage_counts"], cc_add_at, cc_convolve_ones, cc_outer_float32,
+                    cc_lists]
+COVERAGE_CHECKS = [check.coverage_counts_valid, check.coverage_counts_padded,
+                   hidden.coverage_counts_random_valid, hidden.coverage_counts_random_padded]
+
+
+@pytest.mark.parametrize("fn", CORRECT_COVERAGE, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("run", COVERAGE_CHECKS, ids=lambda f: f.__name__)
+def test_coverage_counts_correct_styles_pass(run, fn, capsys):
+    run(fn)
+    assert "\u2714" in capsys.readouterr().out
+
+
+def _sliding(n, f, pad, *, n_windows=None, size=None, crop=None):
+    """Slide windows over a grid of ``size`` (default n + 2 pad), ``n_windows`` per axis."""
+    size = n + 2 * pad if size is None else size
+    n_windows = size - f + 1 if n_windows is None else n_windows
+    grid = np.zeros((size, size), dtype=int)
+    for top in range(max(n_windows, 0)):
+        for left in range(max(n_windows, 0)):
+            grid[top:top + f, left:left + f] += 1
+    return grid if crop is None else crop(grid)
+
+
+def cc_missing_last(n, f, pad):
+    return _sliding(n, f, pad, n_windows=n + 2 * pad - f,
+                    crop=lambda g: g[pad:pad + n, pad:pad + n])
+
+
+def cc_one_too_many(n, f, pad):
+    return _sliding(n, f, pad, n_windows=n + 2 * pad - f + 2,
+                    crop=lambda g: g[pad:pad + n, pad:pad + n])
+
+
+def cc_pad_ignored(n, f, pad):
+    return _sliding(n, f, 0)
+
+
+def cc_frame_counted(n, f, pad):
+    return _sliding(n, f, pad)
+
+
+def cc_top_left(n, f, pad):
+    return _sliding(n, f, pad, crop=lambda g: g[:n, :n])
+
+
+def cc_one_side(n, f, pad):
+    return _sliding(n, f, pad, size=n + pad, crop=lambda g: g[pad:pad + n, pad:pad + n])
+
+
+def cc_window_grid(n, f, pad):
+    return np.full((n + 2 * pad - f + 1,) * 2, f * f)
+
+
+def cc_one_axis(n, f, pad):
+    return _along(n, f, pad)
+
+
+def cc_added(n, f, pad):
+    along = _along(n, f, pad)
+    return along[:, None] + along[None, :]
+
+
+# (mistaken function, the check that must fail, words the message must contain)
+COVERAGE_MISTAKES = [
+    (cc_missing_last, check.coverage_counts_valid, "last window along each axis is missing"),
+    (cc_missing_last, hidden.coverage_counts_random_valid, "last window"),
+    (cc_missing_last, hidden.coverage_counts_random_padded, "last window"),
+    (cc_one_too_many, check.coverage_counts_valid, "one window too many"),
+    (cc_one_too_many, hidden.coverage_counts_random_valid, "one window too many"),
+    (cc_one_too_many, hidden.coverage_counts_random_padded, "one window too many"),
+    (cc_pad_ignored, check.coverage_counts_padded, "padding is ignored"),
+    (cc_pad_ignored, hidden.coverage_counts_random_padded, "padding is ignored"),
+    (cc_frame_counted, check.coverage_counts_padded, "padded frame is included"),
+    (cc_frame_counted, hidden.coverage_counts_random_padded, "padded frame is included"),
+    (cc_top_left, check.coverage_counts_padded, "top-left corner"),
+    (cc_top_left, hidden.coverage_counts_random_padded, "top-left corner"),
+    (cc_one_side, check.coverage_counts_padded, "one side only"),
+    (cc_one_side, hidden.coverage_counts_random_padded, "one side only"),
+    (cc_window_grid, check.coverage_counts_valid, "one entry per window position"),
+    (cc_window_grid, hidden.coverage_counts_random_valid, "one entry per window position"),
+    (cc_one_axis, check.coverage_counts_valid, "along one axis only"),
+    (cc_one_axis, hidden.coverage_counts_random_padded, "along one axis only"),
+    (cc_added, check.coverage_counts_valid, "were added"),
+    (cc_added, hidden.coverage_counts_random_valid, "were added"),
+]
+
+
+NAMED_MISTAKES = ([(f, r, w, "zero_pad") for f, r, w in ZERO_PAD_MISTAKES]
+                  + [(f, r, w, "coverage_counts") for f, r, w in COVERAGE_MISTAKES])
+
+
+@pytest.mark.parametrize("fn, run, words, name", NAMED_MISTAKES,
+                         ids=[f"{f.__name__}-{r.__name__}" for f, r, _, _ in NAMED_MISTAKES])
+def test_mistakes_fail_with_named_cause(fn, run, words, name):
+    """Each typical mistake fails the check (so the test cell loses its points) and the
+    message names the function and the mistake."""
+    with pytest.raises(CheckFailure) as err:
+        run(fn)
+    message = str(err.value)
+    assert words in message, message
+    assert message.startswith(f"`{name}`")
+
+
+def test_coverage_counts_message_shows_the_grids():
+    with pytest.raises(CheckFailure) as err:
+        check.coverage_counts_padded(cc_pad_ignored)
+    message = str(err.value)
+    assert "n = 6" in message and "pad = 1" in message
+    assert "First mismatch at index (0, 0): expected 4, got 1" in message
+    assert "Expected:" in message and "Yours:" in message
+
+
+def test_coverage_counts_hard_coded_worked_example_fails_hidden_tests():
+    def hard_coded(n, f, pad):
+        return np.array(check._COV_PADDED[0][3]) if pad else np.array(check._COV_VALID[0][3])
+    with pytest.raises(CheckFailure):
+        hidden.coverage_counts_random_valid(hard_coded)
+    with pytest.raises(CheckFailure):
+        hidden.coverage_counts_random_padded(hard_coded)
+
+
+def test_coverage_hidden_inputs_differ_per_student():
+    """Graded with a secret, two students get different sizes (so answers cannot be typed in)."""
+    from grader.references import seeding
+    seen = []
+    for student in ("ada", "bob"):
+        calls = []
+
+        def spy(n, f, pad, calls=calls):
+            calls.append((n, f, pad))
+            return hidden.reference_coverage_counts(n, f, pad)
+        with seeding.for_test(b"secret", "02_padding", "coverage_counts_padded", student):
+            hidden.coverage_counts_random_padded(spy)
+        seen.append(calls)
+    assert seen[0] != seen[1]
+
+
+_GRADED_SOURCE = """
+def coverage_counts(n, f, pad):
+    size = n + 2 * pad
+    grid = np.zeros((size, size), dtype=int)
+    for top in range({windows}):
+        for left in range({windows}):
+            grid[top:top + f, left:left + f] += 1
+    return grid{crop}
+"""
+
+
+@pytest.mark.parametrize("windows, crop, lost", [
+    ("n - f + 1", "[:n, :n]", {"coverage_counts_padded"}),                 # pad ignored
+    ("size - f", "[pad:pad + n, pad:pad + n]",                               # off by one
+     {"coverage_counts_valid", "coverage_counts_padded"}),
+    ("size - f + 1", "", {"coverage_counts_padded"}),                        # frame counted
+    ("size - f + 1", "[pad:pad + n, pad:pad + n]", set()),                   # correct
+], ids=["pad_ignored", "off_by_one", "frame_counted", "correct"])
+def test_coverage_mistakes_lose_points_when_graded(windows, crop, lost):
+    """Graded the trusted way (per-student seeds), a mistaken coverage_counts loses exactly
+    its own two tests' points, and a correct one loses nothing."""
+    source = _GRADED_SOURCE.format(windows=windows, crop=crop)
+    points, total, failed = score_in_process("02_padding", {"coverage_counts": source},
+                                             student="carol")
+    assert set(failed) == lost
+    assert points == total - 2 * len(lost)
+
+
 # ------------------------------------------------------------------ figures
 def test_figures_draw():
     import matplotlib.pyplot as plt
-    fig = padding_plots.show_coverage(6, 3, pads=(0, 1))
-    assert len(fig.axes) >= 2
+    counts = {0: np.ones((6, 6)), 1: np.full((6, 6), 4)}
+    fig = padding_plots.show_coverage(counts, f=3)
+    assert len(fig.axes) == 3  # two heat maps and the colour bar
+    with pytest.raises(ValueError, match="one number per pixel"):
+        padding_plots.show_coverage({1: np.ones(6)}, f=3)
+    image = np.random.default_rng(0).uniform(size=(30, 20))
+    fig = padding_plots.show_border_effect(image, {"constant": image * 0.9, "reflect": image},
+                                           pad=3)
+    assert len(fig.axes[1].lines) == 3  # the original row and two blurred rows
     fig = padding_plots.show_padded_versions(
         {"zeros": np.pad(np.arange(9).reshape(3, 3), 1)}, pad=1)
     assert fig.axes
     fig = padding_plots.plot_sizes_per_layer({"valid": [6, 4, 2], "same": [6, 6, 6]})
     assert fig.axes
     plt.close("all")
+
+
+def test_utils_hold_no_coverage_counts():
+    """The graded function is not in utils (students get every module)."""
+    import utils.plotting as plotting_pkg
+    from utils.checks import padding as checks_padding
+    for module in (padding_plots, plotting_pkg, checks_padding):
+        assert not hasattr(module, "coverage_counts"), module.__name__

@@ -48,3 +48,33 @@ def test_training_curves_from_history_dict():
 def test_heatmap_has_colorbar():
     img = plotting.show_heatmap(np.arange(9).reshape(3, 3))
     assert len(img.axes.figure.axes) == 2
+
+
+def test_numbers_are_short_and_readable_on_dark_cells():
+    """Fractions are shortened (no '0.333333' spilling out of a cell); on a dark cell the
+    number is white, on a light one black, whatever the colour map."""
+    img = plotting.show_matrix(np.array([[1 / 3, -1 / 3], [3.75, 12.0]]))
+    assert [t.get_text() for t in img.axes.texts] == ["0.333", "-0.333", "3.75", "12"]
+    img = plotting.show_heatmap(np.array([[0, 9]]), cmap="viridis")   # viridis: 0 is dark
+    assert [t.get_color() for t in img.axes.texts] == ["white", "black"]
+    img = plotting.show_matrix(np.array([[0, 9]]), cmap="Blues", symmetric=False)
+    assert [t.get_color() for t in img.axes.texts] == ["black", "white"]   # 9 is dark blue
+
+
+def test_recolour_after_a_new_colour_scale():
+    from utils.plotting.core import recolour_texts
+    img = plotting.show_matrix(np.array([[0, 9]]), cmap="gray", symmetric=False)
+    assert [t.get_color() for t in img.axes.texts] == ["white", "black"]
+    img.set_clim(9, 20)          # now both cells are at the dark end
+    img.axes.text(0.5, 0.5, "+", transform=img.axes.transAxes, color="red")
+    recolour_texts(img.axes, img)
+    assert [t.get_color() for t in img.axes.texts] == ["white", "white", "red"]
+
+
+def test_draw_box_returns_its_depth_offset():
+    import matplotlib.pyplot as plt
+    from utils.plotting.core import draw_box
+    fig, ax = plt.subplots()
+    assert draw_box(ax, 0, 0, 2, 3, 4, "tab:blue") == (2.0, 1.4)
+    assert len(ax.patches) == 3   # front, top and side
+    plt.close(fig)

@@ -253,3 +253,16 @@ def test_notebook_layout():
     assert answers == ["pool_forward", "global_average_pool"]
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert "Learning goals" in text and "Key points" in text and "Open exercises" in text
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_numpy_references_equal_keras_pooling(seed):
+    """Hidden tests compare with the NumPy references; they must equal Keras' layers."""
+    rng = np.random.default_rng(seed)
+    f, s = int(rng.integers(1, 5)), int(rng.integers(1, 4))
+    A = rng.normal(size=(int(rng.integers(1, 4)), int(rng.integers(f, 12)),
+                         int(rng.integers(f, 12)), int(rng.integers(1, 5))))
+    for mode in ("max", "average"):
+        np.testing.assert_allclose(hidden.reference_pool(A, f, s, mode),
+                                   hidden.keras_pool(A, f, s, mode), atol=1e-12)
+    np.testing.assert_allclose(hidden.reference_global_average(A), hidden.keras_global_average(A))

@@ -404,6 +404,27 @@ def test_show_windows_marks_windows_off_the_edge():
     assert "no window reads" in ax.get_xlabel()
 
 
+def test_show_windows_outlines_few_windows_on_the_grid():
+    """Dense (stride-1) windows: only 4 are outlined, each set in from its cells by a small
+    margin, so every outline stays within the f x f block of cells it stands for."""
+    import matplotlib.pyplot as plt
+    ax = stride_plots.show_windows(7, 7, 3, stride=1, pad=0, out_shape=(5, 5))
+    outlines = [p for p in ax.patches if not p.get_fill()
+                and p.get_linewidth() > 2]
+    assert len(outlines) == 4
+    for p in outlines:
+        x, y = p.get_xy()
+        left, top = round(x), round(y)     # the window's top-left cell
+        assert 0 < x + 0.5 - left <= 0.2 and 0 < y + 0.5 - top <= 0.2
+        assert p.get_width() > 2.5 and p.get_height() > 2.5
+    labels = sorted(t.get_text() for t in ax.texts)
+    assert labels == ["0,0", "0,1", "1,0", "4,4"]
+    assert "4 of the 25 windows" in ax.get_xlabel()
+    with pytest.raises(ValueError, match="outline"):
+        stride_plots.show_windows(7, 7, 3, stride=1, pad=0, out_shape=(5, 5), outline="some")
+    plt.close("all")
+
+
 def test_show_strided_step_writes_the_products():
     out = np.array(SPEC_RESULT)
     fig = stride_plots.show_strided_step(SPEC_IMAGE, SPEC_KERNEL, out, 2, (1, 2))

@@ -1,10 +1,12 @@
 """Hidden tests for notebook 04 (convolutions over volumes, one convolutional layer).
 
-The reference is Keras: a ``Conv2D`` layer given the student's ``W`` and ``b`` with
-``set_weights`` (padding done as explicit zero padding of the two spatial axes,
-then ``padding="valid"`` with the same strides), in float64. The outputs of typical
-mistakes come from small NumPy variants below, so a wrong answer is named in the
-message. Keras is imported only inside the functions that need it.
+Students are compared with an independent NumPy convolution (:func:`reference_conv`),
+which is itself checked against Keras once per grading process: a ``Conv2D`` layer
+given the same ``W`` and ``b`` with ``set_weights`` (explicit zero padding of the two
+spatial axes, then ``padding="valid"`` with the same strides), in float64. Checking
+once, not once per student, keeps TensorFlow's layer building out of every grade.
+The outputs of typical mistakes come from small NumPy variants below, so a wrong
+answer is named in the message.
 """
 from __future__ import annotations
 
@@ -43,6 +45,49 @@ def keras_conv_params(f, n_c_prev, n_c):
     layer = keras.layers.Conv2D(n_c, (f, f))
     layer.build((None, f + 3, f + 3, n_c_prev))
     return int(layer.count_params())
+
+
+_CROSS_CHECKED: list = []
+
+
+def _cross_check_once() -> None:
+    """Check the NumPy references against Keras on fixed cases, once per process.
+
+    Hidden tests compare students with the NumPy references (fast, per student); that
+    those equal Keras' ``Conv2D`` and its ``count_params`` is checked here once per
+    grading worker, and on many random cases in ``tests/test_conv_layer.py``.
+    """
+    if _CROSS_CHECKED:
+        return
+    rng = np.random.default_rng(4242)
+    for m, n_h, n_w, n_cp, f, n_c, s, p in [(2, 7, 6, 3, 3, 4, 2, 1), (1, 5, 5, 1, 1, 2, 1, 0),
+                                             (3, 9, 8, 2, 4, 3, 3, 2)]:
+        A, W = rng.normal(size=(m, n_h, n_w, n_cp)), rng.normal(size=(f, f, n_cp, n_c))
+        b = rng.normal(size=(1, 1, 1, n_c))
+        if not np.allclose(_conv(A, W, b, s, s, p), keras_conv(A, W, b, s, p), atol=1e-9):
+            raise RuntimeError("the grader's reference convolution disagrees with Keras Conv2D; "
+                               "fix grader/references/conv_layer.py before grading")
+    for f, n_cp, n_c in [(3, 3, 10), (1, 64, 32), (5, 3, 8)]:
+        if (f * f * n_cp + 1) * n_c != keras_conv_params(f, n_cp, n_c):
+            raise RuntimeError("the grader's parameter count disagrees with Keras count_params")
+    _CROSS_CHECKED.append(True)
+
+
+def reference_conv(A_prev, W, b, stride, pad) -> np.ndarray:
+    """What ``conv_forward`` must return: an independent NumPy convolution (float64).
+
+    ``A_prev (m, n_H_prev, n_W_prev, n_C_prev)``, ``W (f, f, n_C_prev, n_C)``,
+    ``b (1, 1, 1, n_C)`` -> ``(m, n_H, n_W, n_C)``; equal to Keras' ``Conv2D`` (checked
+    once per process by :func:`_cross_check_once`).
+    """
+    _cross_check_once()
+    return _conv(A_prev, W, b, stride, stride, pad)
+
+
+def reference_conv_params(f, n_c_prev, n_c) -> int:
+    """``(f * f * n_C_prev + 1) * n_C``, equal to Keras' ``count_params`` (checked once)."""
+    _cross_check_once()
+    return (int(f) * int(f) * int(n_c_prev) + 1) * int(n_c)
 
 
 def _windows(A, f, s_h, s_w):
@@ -131,24 +176,27 @@ def _random_cases(rng, n_cases=8):
     return cases
 
 
-def _compare(conv_forward, A, W, b, hp, case, dtype_tol=1e-6):
-    expected = keras_conv(A, W, b, hp["stride"], hp["pad"])
-    result = visible.call_forward(conv_forward, A, W, b, hp)
-    Z, cache = visible.unpack_forward(result)
+def _compare(conv_forward, A, W, b, hp, case, dtype_tol=1e-6, *, name="conv_forward",
+             extra_mistakes=None, extra_shape_mistakes=None):
+    """``name(A, W, b, hp)`` against Keras; ``extra_*``: mistakes of another notebook (11)."""
+    expected = reference_conv(A, W, b, hp["stride"], hp["pad"])
+    result = visible.call_forward(conv_forward, A, W, b, hp, name=name)
+    Z, cache = visible.unpack_forward(result, name)
     inputs = {"A_prev": A, "W": W, "b": b, "hparameters": hp}
-    arr = core.as_array(Z, "conv_forward (Z)")
-    core.check_shape(arr, expected.shape, "conv_forward (Z)", inputs,
-                     conv_shape_mistakes(A.shape, W.shape[0], W.shape[3], hp["stride"],
-                                         hp["pad"]),
+    arr = core.as_array(Z, f"{name} (Z)")
+    core.check_shape(arr, expected.shape, f"{name} (Z)", inputs,
+                     {**conv_shape_mistakes(A.shape, W.shape[0], W.shape[3], hp["stride"],
+                                            hp["pad"]), **(extra_shape_mistakes or {})},
                      formula=visible.SIZE_FORMULA)
     # each value sums f*f*n_C_prev products and the bias: fair to float32 arithmetic
     terms = int(np.prod(W.shape[:3])) + 1
     scale = max(1.0, float(np.abs(np.asarray(A, dtype=np.float64)).max(initial=0.0)) * float(np.abs(np.asarray(W, dtype=np.float64)).max(initial=0.0)), float(np.abs(np.asarray(b, dtype=np.float64)).max(initial=0.0)))
-    core.check_array(arr, expected, "conv_forward (Z)", inputs=inputs,
-                     mistakes=conv_mistakes(A, W, b, hp["stride"], hp["pad"]),
+    core.check_array(arr, expected, f"{name} (Z)", inputs=inputs,
+                     mistakes={**conv_mistakes(A, W, b, hp["stride"], hp["pad"]),
+                               **(extra_mistakes or {})},
                      rtol=1e-6, atol=dtype_tol, terms=terms, scale=scale,
                      require_float=True, case=case)
-    visible.check_cache(cache, A, W, b, hp, "conv_forward")
+    visible.check_cache(cache, A, W, b, hp, name)
 
 
 def conv_forward_matches_reference(conv_forward, n_cases=10):
@@ -257,7 +305,7 @@ def conv_layer_params_random(conv_layer_params):
     cases += [(int(rng.integers(1, 8)), int(rng.integers(1, 65)), int(rng.integers(1, 65)))
               for _ in range(5)]
     for f, n_cp, n_c in cases:
-        expected = keras_conv_params(f, n_cp, n_c)
+        expected = reference_conv_params(f, n_cp, n_c)
         out = core.call(conv_layer_params, f, n_cp, n_c, name="conv_layer_params")
         core.check_scalar(out, expected, "conv_layer_params",
                           inputs={"f": f, "n_C_prev": n_cp, "n_C": n_c},

@@ -25,7 +25,8 @@ from . import seeding
 
 SEED = 20240101
 
-# The course's kernels, held by the grader (spec 3.01); students cannot change these.
+# The course's kernels (spec 3.01): the only hand-written copy. The visible checks read a
+# generated copy, utils/checks/expected.py (`python -m grader.authoring.expected`).
 VERTICAL_EDGE = np.array([[1, 0, -1], [1, 0, -1], [1, 0, -1]], dtype=float)
 HORIZONTAL_EDGE = np.array([[1, 1, 1], [0, 0, 0], [-1, -1, -1]], dtype=float)
 SOBEL_X = np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]], dtype=float)

@@ -3,17 +3,17 @@
 Grading never trains on 60,000 images: it inspects the architecture and the
 compile settings exactly, runs ``preprocess`` on real MNIST digits (loaded with
 :func:`utils.data.load_mnist`) against a reference held here, and trains the
-student's model on a fixed small subset (a few seconds) within a time budget.
+student's model on a fixed small subset for a counted amount of work (epochs and
+batches; nothing is timed, so the verdict does not depend on the machine's speed).
 """
 from __future__ import annotations
 
-import time
 from typing import Callable
 
 import numpy as np
 
 from utils.checks import keras_mnist as visible
-from utils.checks.core import call, fail, passed
+from utils.checks.core import call, fail, passed, warnings_as_notes
 from utils.checks.lenet5 import check_architecture
 
 from . import seeding
@@ -24,9 +24,11 @@ N_VAL_SUBSET = 1000
 LEARN_EPOCHS = 3
 LEARN_BATCH = 64
 MIN_SUBSET_ACCURACY = 0.75  # the specified model gets 0.85-0.96 here (several seeds); chance is 0.10
-TIME_BUDGET_S = 60.0  # about 4 s on 2 CPU cores; generous for a loaded machine
 
-# Independent copy of the expected architecture (the notebook cannot change it).
+INPUT_SHAPE = (28, 28, 1)
+N_CLASSES = 10
+#: The expected architecture (spec 3.07): the course's only hand-written copy. The visible
+#: checks read a generated copy, utils/checks/expected.py (`python -m grader.authoring.expected`).
 LAYERS = (
     dict(kind="Conv2D", label="Conv2D(32, 3x3, relu)", filters=32, kernel_size=(3, 3),
          strides=(1, 1), padding="valid", activation="relu", output_shape=(26, 26, 32), params=320),
@@ -94,10 +96,11 @@ def preprocess_real_digits(preprocess: Callable) -> None:
 def build_model_exact(build_model: Callable) -> None:
     """Exact layers, activations, kernel sizes, padding, shapes and parameter count."""
     model = call(build_model, name="build_model")
-    check_architecture(model, LAYERS, "build_model", input_shape=(28, 28, 1), total=TOTAL)
+    check_architecture(model, LAYERS, "build_model", input_shape=INPUT_SHAPE, total=TOTAL)
     rng = seeding.rng(SEED + 1)
-    probs = np.asarray(model(rng.uniform(0, 1, (4, 28, 28, 1)).astype(np.float32),
-                             training=False))
+    with warnings_as_notes(model, "your model"):
+        probs = np.asarray(model(rng.uniform(0, 1, (4, 28, 28, 1)).astype(np.float32),
+                                 training=False))
     if probs.shape != (4, 10) or not np.allclose(probs.sum(axis=1), 1.0, atol=1e-4):
         fail(f"`build_model`: the output for 4 images has shape {probs.shape} and is not a "
              "probability per row.", hint="the last layer needs activation='softmax'.")
@@ -117,20 +120,18 @@ def compile_exact(build_model: Callable) -> None:
 
 
 def learns_on_mnist_subset(build_model: Callable) -> None:
-    """Train a fresh model on a fixed subset of 5,000 real digits for 3 epochs, within budget."""
+    """Train a fresh model on a fixed subset of 5,000 real digits: 3 epochs of batches of 64."""
     import keras
 
     (tr_x, tr_y), (va_x, va_y) = _subset(N_TRAIN_SUBSET, N_VAL_SUBSET, SEED + 2)
     x, y = _reference(tr_x, tr_y)
     x_val, y_val = _reference(va_x, va_y)
     keras.utils.set_random_seed(SEED)  # fixed: a training check, not a hidden value
-    t0 = time.perf_counter()
     model = call(build_model, name="build_model")
     if model is None:
         fail("`build_model` returned None.", hint="the function is missing `return model`.")
-    acc, seconds = visible.check_learns(
+    acc, steps = visible.check_learns(
         model, x, y, x_val, y_val, epochs=LEARN_EPOCHS, batch_size=LEARN_BATCH,
-        min_accuracy=MIN_SUBSET_ACCURACY, budget_s=TIME_BUDGET_S,
-        what=f"a fixed subset of {N_TRAIN_SUBSET:,} MNIST digits")
+        min_accuracy=MIN_SUBSET_ACCURACY, what=f"a fixed subset of {N_TRAIN_SUBSET:,} MNIST digits")
     passed(f"build_model: {acc:.3f} accuracy on {N_VAL_SUBSET:,} held-out digits after "
-           f"{LEARN_EPOCHS} epochs on {N_TRAIN_SUBSET:,} ({time.perf_counter() - t0:.1f} s)")
+           f"{LEARN_EPOCHS} epochs on {N_TRAIN_SUBSET:,} ({steps} steps of {LEARN_BATCH})")

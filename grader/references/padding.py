@@ -1,4 +1,5 @@
-"""Hidden tests for notebook 02 (padding): ``zero_pad`` and ``same_padding``.
+"""Hidden tests for notebook 02 (padding): ``coverage_counts``, ``zero_pad`` and
+``same_padding``.
 
 The references here are written independently of any student code. Each random
 case also computes what the usual mistakes would return (the wrong axes, the
@@ -18,6 +19,91 @@ from . import seeding
 SEED = 2002
 
 
+# ------------------------------------------------------------ coverage_counts
+def _axis_counts(n: int, f: int, pad: int, n_windows: int | None = None,
+                 before: int | None = None) -> np.ndarray:
+    """For each original pixel q of one axis, how many window starts s cover it.
+
+    The padded axis has ``before`` zeros in front of the image (default ``pad``)
+    and the window starts at ``0 .. n_windows - 1`` (default: every start where it
+    fits, ``n + 2 pad - f + 1``). A window at start s covers padded positions
+    ``s .. s + f - 1``; pixel q sits at padded position ``q + before``. Each count is
+    the size of an interval of starts, so no loop over windows is needed.
+    """
+    before = pad if before is None else before
+    if n_windows is None:
+        n_windows = n + 2 * pad - f + 1
+    pos = np.arange(n) + before
+    lo = np.maximum(pos - f + 1, 0)
+    hi = np.minimum(pos, n_windows - 1)
+    return np.maximum(hi - lo + 1, 0)
+
+
+def reference_coverage_counts(n: int, f: int, pad: int) -> np.ndarray:
+    """``(n, n)`` counts: the product of the row and column counts of :func:`_axis_counts`."""
+    along = _axis_counts(n, f, pad)
+    return np.outer(along, along)
+
+
+def _coverage_mistakes(n: int, f: int, pad: int, expected: np.ndarray) -> dict:
+    """What the typical mistakes return for (n, f, pad), when it differs from ``expected``."""
+    size = n + 2 * pad
+
+    def outer(a):
+        return np.outer(a, a)
+
+    cand = {
+        vis.COV_MISSING_LAST: outer(_axis_counts(n, f, pad, n_windows=size - f)),
+        # one window too many: its slice is cut short at the end of the padded grid,
+        # which is what counting with one more start gives
+        vis.COV_EXTRA: outer(_axis_counts(n, f, pad, n_windows=size - f + 2)),
+        vis.COV_ONE_SIDE: outer(_axis_counts(n, f, pad, n_windows=n + pad - f + 1)),
+        vis.COV_ADDED: _axis_counts(n, f, pad)[:, None] + _axis_counts(n, f, pad)[None, :],
+    }
+    if f <= n:
+        cand[vis.COV_PAD_IGNORED] = reference_coverage_counts(n, f, 0)
+    if pad:  # the counts of the whole padded grid, cut at its top-left n x n corner
+        cand[vis.COV_TOP_LEFT] = outer(_axis_counts(n, f, pad, before=0))
+    return vis.group_alternatives({k: v for k, v in cand.items()
+                                   if v.shape != expected.shape
+                                   or not np.array_equal(v, expected)})
+
+
+def _coverage_case(coverage_counts, n: int, f: int, pad: int, label: str) -> None:
+    expected = reference_coverage_counts(n, f, pad)
+    out = core.call(coverage_counts, n, f, pad, name="coverage_counts")
+    vis.check_coverage(out, expected, n, f, pad,
+                       mistakes=_coverage_mistakes(n, f, pad, expected),
+                       case=f"{label}: n={n}, f={f}, pad={pad}")
+
+
+def coverage_counts_random_valid(coverage_counts, n_cases: int = 10) -> None:
+    """pad = 0: random image sizes 1-12 and window sizes 1-n (even and odd), n = f included."""
+    rng = seeding.rng(SEED + 10)
+    for k in range(n_cases):
+        n = int(rng.integers(1, 13))
+        f = n if k == 0 else int(rng.integers(1, n + 1))
+        _coverage_case(coverage_counts, n, f, 0, f"hidden case {k + 1} (no padding)")
+    core.passed(f"coverage_counts matches the reference on {n_cases} random sizes without "
+                "padding")
+
+
+def coverage_counts_random_padded(coverage_counts, n_cases: int = 10) -> None:
+    """pad 1-4 with random sizes: same padding, full padding, windows larger than the image."""
+    rng = seeding.rng(SEED + 11)
+    for k in range(n_cases):
+        n = int(rng.integers(1, 11))
+        pad = int(rng.integers(1, 5))
+        f = int(rng.integers(1, n + 2 * pad + 1))   # any window that fits the padded grid
+        if k == 0:
+            f = 2 * pad + 1                          # same padding: the output is n x n
+        elif k == 1:
+            f = min(n + 2 * pad, pad + 1)            # pad = f - 1: every pixel read f*f times
+        _coverage_case(coverage_counts, n, f, pad, f"hidden case {k + 1} (pad {pad})")
+    core.passed(f"coverage_counts matches the reference on {n_cases} random padded sizes")
+
+
+# ------------------------------------------------------------ zero_pad
 def _pair(pad) -> tuple[int, int]:
     if isinstance(pad, (tuple, list)):
         return int(pad[0]), int(pad[1])

@@ -1,9 +1,11 @@
 """Hidden tests for notebook 05 (pooling).
 
-References are Keras layers in float64: ``MaxPooling2D`` and ``AveragePooling2D``
+Students are compared with NumPy references (:func:`reference_pool`,
+:func:`reference_global_average`), which are checked once per grading process
+against Keras layers in float64: ``MaxPooling2D`` and ``AveragePooling2D``
 (``padding="valid"``, the same pool size and strides) and ``GlobalAveragePooling2D``.
 The outputs of typical mistakes come from small NumPy variants below, so a wrong
-answer is named in the message. Keras is imported only inside the functions.
+answer is named in the message.
 """
 from __future__ import annotations
 
@@ -36,6 +38,46 @@ def keras_global_average(A):
     layer = keras.layers.GlobalAveragePooling2D(dtype="float64")
     return np.asarray(keras.ops.convert_to_numpy(layer(np.asarray(A, dtype=np.float64))),
                       dtype=np.float64)
+
+
+_CROSS_CHECKED: list = []
+
+
+def _cross_check_once() -> None:
+    """Check the NumPy references against Keras' pooling layers, once per process.
+
+    Hidden tests compare students with the NumPy references (fast, per student); that
+    those equal ``MaxPooling2D``, ``AveragePooling2D`` and ``GlobalAveragePooling2D`` is
+    checked here once per grading worker, and on random cases in ``tests/test_pooling.py``.
+    """
+    if _CROSS_CHECKED:
+        return
+    rng = np.random.default_rng(5151)
+    for m, n_h, n_w, n_c, f, s in [(2, 7, 6, 3, 2, 2), (1, 5, 8, 1, 3, 1), (3, 9, 9, 2, 3, 2)]:
+        A = rng.normal(size=(m, n_h, n_w, n_c))
+        for mode, red in (("max", np.max), ("average", np.mean)):
+            if not np.allclose(_pool(A, f, s, s, red), keras_pool(A, f, s, mode), atol=1e-12):
+                raise RuntimeError(f"the grader's {mode} pooling disagrees with Keras; fix "
+                                   "grader/references/pooling.py before grading")
+        if not np.allclose(A.mean(axis=(1, 2)), keras_global_average(A), atol=1e-12):
+            raise RuntimeError("the grader's global average pooling disagrees with Keras")
+    _CROSS_CHECKED.append(True)
+
+
+def reference_pool(A_prev, f, stride, mode) -> np.ndarray:
+    """What ``pool_forward`` must return for ``mode`` in ("max", "average"), float64.
+
+    ``A_prev (m, n_H_prev, n_W_prev, n_C)`` -> ``(m, n_H, n_W, n_C)``; equal to Keras'
+    pooling layers (checked once per process by :func:`_cross_check_once`).
+    """
+    _cross_check_once()
+    return _pool(A_prev, f, stride, stride, {"max": np.max, "average": np.mean}[mode])
+
+
+def reference_global_average(A) -> np.ndarray:
+    """``(m, n_H, n_W, n_C) -> (m, n_C)``: the mean over both spatial axes (checked once)."""
+    _cross_check_once()
+    return np.asarray(A, dtype=np.float64).mean(axis=(1, 2))
 
 
 def _pool(A, f, s_h, s_w, reduce, n_h=None, n_w=None):
@@ -125,7 +167,7 @@ def _random_cases(rng, n_cases=10):
 
 def _compare_pool(pool_forward, A, hp, mode, case, tol=1e-6):
     f, s = hp["f"], hp["stride"]
-    expected = keras_pool(A, f, s, mode)
+    expected = reference_pool(A, f, s, mode)
     result = visible.call_pool(pool_forward, A, hp, mode)
     out, cache = visible.unpack_pool(result)
     inputs = {"A_prev": A, "hparameters": hp, "mode": mode}
@@ -196,7 +238,7 @@ def global_average_pool_random(global_average_pool):
     arrays.append(rng.normal(size=(2, 4, 3, 4)).astype(np.float32))
     arrays.append(rng.integers(0, 256, size=(2, 3, 5, 4)))
     for A in arrays:
-        expected = keras_global_average(A)
+        expected = reference_global_average(A)
         values, shapes_ = gap_mistakes(A)
         out = core.call(global_average_pool, A, name="global_average_pool")
         tol = 1e-6 * max(1.0, float(np.abs(A).max()))  # any float dtype is fine

@@ -48,12 +48,13 @@ from pathlib import Path
 from ..settings import REPO, tool_env
 from . import feedback as fb
 from . import intake as intake_mod
-from . import report
+from . import regrade, report
 from . import secret as secret_mod
 from .backends import KERNEL_ENV, Backend, Done, Job, LocalPool, RunContext  # noqa: F401
 from .backends import slug as _slug  # noqa: F401 - kept for callers of the old name
 from .course import Course, load_state, prepare, save_state
 from .gradebook_merge import Merger, write_template
+from .records import GradingResult
 from .sandbox import GIB, Limits
 
 GRADER_VERSION = "3"
@@ -234,7 +235,7 @@ class Grader:
         """Merge results as they come: a batch per commit, the resume state after it."""
         c = self.course
         done = state["graded"]
-        batch: list[tuple[Done, list[str]]] = []
+        batch: list[tuple[Done, list[str], float]] = []
         finished = 0
         last_save, save_cost = time.monotonic(), 0.0
 
@@ -242,8 +243,10 @@ class Grader:
             nonlocal finished, last_save, save_cost
             if not batch and not final:
                 return
+            t_commit = time.monotonic()
             scores = merger.commit()
-            for item, notes in batch:
+            commit_share = (time.monotonic() - t_commit) / max(len(batch), 1)
+            for item, notes, merge_seconds in batch:
                 job, result, secs = item.job, item.result, item.seconds
                 score, max_score = scores.get((job.student, job.assignment), (0.0, 0.0))
                 outcome = Outcome(job.student, job.assignment, result.status, score, max_score,
@@ -255,7 +258,8 @@ class Grader:
                     "notes": notes, "seconds": round(secs, 2),
                     "outcomes": {nb: e.outcomes for nb, e in result.notebooks.items()},
                     "protections": {nb: e.protections for nb, e in result.notebooks.items()},
-                    "notebook_seconds": {nb: e.seconds for nb, e in result.notebooks.items()}}
+                    "notebook_seconds": {nb: e.seconds for nb, e in result.notebooks.items()},
+                    "phases": _phases(result, merge_seconds + commit_share)}
                 finished += 1
                 if self.progress:
                     flag = "" if outcome.status == "graded" else f" [{outcome.status}]"
@@ -283,11 +287,13 @@ class Grader:
                 outcomes.append(Outcome(item.job.student, item.job.assignment, "lost",
                                         notes=[item.lost]))
                 continue
+            t_merge = time.monotonic()
             notes = merger.merge(item.job.student, item.job.assignment, item.result)
             self._copy_outputs(item.job.student, item.job.assignment, item.work)
+            merge_seconds = time.monotonic() - t_merge
             if item.work is not None and not os.environ.get("CNN_GRADING_KEEP_WORK"):
                 shutil.rmtree(item.work, ignore_errors=True)
-            batch.append((item, notes))
+            batch.append((item, notes, merge_seconds))
             if len(batch) >= MERGE_BATCH:
                 flush()
         flush(final=True)
@@ -344,6 +350,19 @@ class WorkerProcess:
             except subprocess.TimeoutExpired:
                 pass
             self.proc = None
+
+
+def _phases(result: GradingResult, merge_seconds: float) -> dict:
+    """Where one task's time went: the kernel's phases, then nbgrader's and ours (seconds)."""
+    phases: dict[str, float] = {}
+    for entry in result.notebooks.values():
+        for key, value in entry.phases.items():
+            phases[key] = phases.get(key, 0.0) + float(value)
+    autograde = result.phases.get("autograde", 0.0)
+    phases["nbgrader_other"] = max(0.0, autograde - sum(phases.values()))
+    phases["feedback"] = result.phases.get("feedback", 0.0)
+    phases["gradebook"] = result.phases.get("gradebook", 0.0) + merge_seconds
+    return {k: round(v, 3) for k, v in phases.items()}
 
 
 def _kill_kernels_in(work: Path) -> None:
@@ -409,7 +428,10 @@ def autograde(source, course: Course | None = None, limits: Limits | None = None
     secret_mod.load(secret_path)  # fail early, with what to do, on a bad secret
     grader = Grader(course, limits or Limits(), workers=workers, force=force, log=log,
                     progress=progress, secret_file=secret_path, backend=backend)
-    return grader.run(Path(source), assignments)
+    before = regrade.take_snapshot(course)  # reports/regrade.md: what this run changed
+    rep = grader.run(Path(source), assignments)
+    regrade.write(course, before, rep, log=log)
+    return rep
 
 
 def prefetch_data(course: Course, log=print) -> None:

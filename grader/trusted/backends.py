@@ -118,7 +118,8 @@ def task_limit(limits: Limits, n_notebooks: int) -> float:
 
 # ------------------------------------------------------------------ one task, anywhere
 def stage(course, job: Job, work: Path, template: Path, *, jupyter_path: str,
-          secret_file: str, limits: Limits, source: str | None = None) -> Path:
+          secret_file: str, limits: Limits, source: str | None = None,
+          cache_dir: str = "") -> Path:
     """Write a task's private folder (submission, template gradebook, ``task.json``)."""
     if work.exists():
         shutil.rmtree(work, ignore_errors=True)
@@ -129,7 +130,7 @@ def stage(course, job: Job, work: Path, template: Path, *, jupyter_path: str,
     task = GradingTask(student=job.student, assignment=job.assignment, work=str(work),
                        source=str(source or course.source), notebooks=list(job.notebooks),
                        limits=limits.as_dict(), jupyter_path=jupyter_path,
-                       secret_file=secret_file, notes=list(job.notes))
+                       secret_file=secret_file, cache_dir=cache_dir, notes=list(job.notes))
     path = work / "task.json"
     path.write_text(task.to_json(), encoding="utf-8")
     return path
@@ -261,7 +262,8 @@ class LocalPool(Backend):
         work = c.work / job.slug
         try:
             path = stage(c, job, work, ctx.template, jupyter_path=str(c.build / "jupyter"),
-                         secret_file=str(ctx.secret_file or ""), limits=ctx.limits)
+                         secret_file=str(ctx.secret_file or ""), limits=ctx.limits,
+                         cache_dir=str(c.build / "cache"))
             worker = self._idle.get()
             try:
                 result = run_staged(worker, path, len(job.notebooks), ctx.limits)
@@ -621,6 +623,7 @@ def grade_on_worker(payload: dict, template: dict | None = None,
         task_path = Path(payload["task_path"])
         task = GradingTask.read(task_path)
         task.jupyter_path, task.secret_file = str(jupyter), secret_file
+        task.cache_dir = str(_worker_root() / "cache")
         task_path.write_text(task.to_json(), encoding="utf-8")
         work = task_path.parent
     else:
@@ -637,7 +640,8 @@ def grade_on_worker(payload: dict, template: dict | None = None,
         task = GradingTask(student=student, assignment=assignment, work=str(work),
                            source=str(_source_dir(source)), notebooks=list(payload["notebooks"]),
                            limits=limits.as_dict(), jupyter_path=str(jupyter),
-                           secret_file=secret_file, notes=list(payload["notes"]))
+                           secret_file=secret_file, cache_dir=str(_worker_root() / "cache"),
+                           notes=list(payload["notes"]))
         task_path = work / "task.json"
         task_path.write_text(task.to_json(), encoding="utf-8")
     worker = _worker_process()

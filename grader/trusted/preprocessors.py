@@ -340,6 +340,21 @@ class SandboxedExecute(Execute):
                     break
         return {"error": "the kernel did not report its protections"}
 
+    def _answering(self, index: int) -> bool:
+        """Whether the kernel still runs and answers a trivial request (after a timeout).
+
+        A notebook can leave its kernel alive but deaf (it replaced how cells run, or
+        deadlocked the shell): then every later cell would wait out its whole time
+        limit. A short ping tells the two cases apart.
+        """
+        limit = max(5, min(15, int(self.timeout or 15)))
+        remote = Remote(KernelChannel(self, index, time.monotonic() + limit))
+        try:
+            remote.ping()
+            return True
+        except (CallTimeout, RemoteProtocolError):
+            return False
+
     # ------------------------------------------------------------ trusted test cells
     def _trusted_setup(self, resources) -> None:
         """Test sources from the gradebook; setup imports from the instructor's notebook."""
@@ -369,18 +384,24 @@ class SandboxedExecute(Execute):
         deadline = time.monotonic() + max(1, int(self.timeout or 120))
         remote = Remote(KernelChannel(self, index, deadline), sources=self._remote_sources)
         remote.decoder.memo = self._memo  # one identity table per notebook
+        before = [c.source for c in self.nb.cells[:index] if c.cell_type == "code"
+                  and not is_test_cell(c)]
         verdict = run_test(source, gid, self._base, remote,
                            secret=_GRADING_SECRET.get("value"), assignment=self._assignment,
-                           student=self._student)
+                           student=self._student, cells=before)
         cell.outputs = verdict.outputs()
         self._exec_count += 1
         cell.execution_count = self._exec_count
         self.nb.metadata.setdefault(META, {}).setdefault("verdicts", {})[gid] = {
             "passed": verdict.passed, "message": verdict.message, "calls": verdict.calls,
             "seconds": verdict.seconds}
-        if verdict.ename == "CellTimeoutError":
-            add_note(self.nb, f"{_label(cell, index)}: a call to the student's code timed out "
-                              f"after {self.timeout} s")
+        if verdict.ename in ("CellTimeoutError", "GradingError") and not verdict.kernel_lost:
+            if verdict.ename == "CellTimeoutError":
+                add_note(self.nb, f"{_label(cell, index)}: a call to the student's code timed "
+                                  f"out after {self.timeout} s")
+            if not self._answering(index):
+                return (f"the kernel stopped answering the grader after {_label(cell, index)} "
+                        "(the notebook changed how its cells run, or hung the kernel)")
         return verdict.kernel_lost
 
     # ------------------------------------------------------------ the notebook
@@ -413,6 +434,8 @@ class SandboxedExecute(Execute):
         stopped = None
         start = time.monotonic()
         state = self.nb.metadata.setdefault(META, {})
+        phases = {"kernel_start": 0.0, "imports": 0.0, "cells": 0.0, "verdicts": 0.0}
+        first_code = next((i for i, c in enumerate(self.nb.cells) if c.cell_type == "code"), -1)
         try:
             if self.trusted_verdicts:
                 self._trusted_setup(resources)
@@ -422,7 +445,9 @@ class SandboxedExecute(Execute):
                     self.nb.metadata["language_info"] = info_msg["content"]["language_info"]
                 if self.trusted_verdicts:
                     state["protections"] = self._probe()
+                phases["kernel_start"] = time.monotonic() - start
                 for index, cell in enumerate(self.nb.cells[:self._scratch_slot]):
+                    t_cell = time.monotonic()
                     if cell.cell_type != "code":
                         continue
                     if stopped:
@@ -436,11 +461,19 @@ class SandboxedExecute(Execute):
                         continue
                     if self.trusted_verdicts and is_test_cell(cell):
                         lost = self._run_test_cell(cell, index)
+                        phases["verdicts"] += time.monotonic() - t_cell
                         if lost:
                             stopped = lost
                             add_note(self.nb, lost)
                         continue
                     stopped = self._run_cell(cell, resources, index)
+                    phases["imports" if index == first_code else "cells"] += time.monotonic() - t_cell
+                    if stopped is None and self.trusted_verdicts and _timed_out(cell) \
+                            and not self._answering(index):
+                        stopped = (f"the kernel stopped answering after {_label(cell, index)} "
+                                   "timed out (the notebook changed how its cells run, or hung "
+                                   "the kernel)")
+                        add_note(self.nb, stopped)
                     if index in self._cnn_truncated:
                         add_note(self.nb, f"{_label(cell, index)} printed more than "
                                           f"{self.output_bytes} bytes; the output was truncated")
@@ -458,6 +491,7 @@ class SandboxedExecute(Execute):
                 shutil.rmtree(scratch, ignore_errors=True)
         self.set_widgets_metadata()
         state["seconds"] = round(time.monotonic() - start, 2)
+        state["phases"] = {k: round(v, 3) for k, v in phases.items()}
         return self.nb, self.resources
 
     def _run_cell(self, cell, resources, index: int) -> str | None:
@@ -487,6 +521,11 @@ class SandboxedExecute(Execute):
 
     def _mark_not_run(self, cell, reason: str) -> None:
         cell.outputs = [error_output("NotRun", f"not run: {reason}.")]
+
+
+def _timed_out(cell) -> bool:
+    return any(o.get("output_type") == "error" and o.get("ename") == "CellTimeoutError"
+               for o in cell.get("outputs", []))
 
 
 def _label(cell, index: int) -> str:

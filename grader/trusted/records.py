@@ -35,6 +35,7 @@ class GradingTask:
     limits: dict                   # grader.trusted.sandbox.Limits.as_dict()
     jupyter_path: str              # holds the sandboxed kernelspec
     secret_file: str = ""          # the course secret (hidden inputs per student); "" = fixed seeds
+    cache_dir: str = ""            # results the grader may reuse (grader.trusted.cache); "" = none
     notes: list[str] = field(default_factory=list)   # intake notes (renamed file, ...)
 
     def to_json(self) -> str:
@@ -68,6 +69,7 @@ class NotebookResult:
     outcomes: dict[str, str] = field(default_factory=dict)   # grade id -> failure ('' = passed)
     protections: dict = field(default_factory=dict)          # measured inside the kernel
     seconds: float | None = None
+    phases: dict[str, float] = field(default_factory=dict)   # kernel_start, imports, cells, verdicts
 
     @classmethod
     def from_dict(cls, data: dict) -> "NotebookResult":
@@ -86,6 +88,7 @@ class GradingResult:
     notes: list[str] = field(default_factory=list)
     timestamp: str | None = None
     traceback: str = ""
+    phases: dict[str, float] = field(default_factory=dict)   # autograde, feedback, gradebook (s)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=1)

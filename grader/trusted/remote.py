@@ -23,6 +23,7 @@ from __future__ import annotations
 import builtins
 import inspect
 import secrets
+import warnings
 from typing import Any
 
 import numpy as np
@@ -159,6 +160,10 @@ class Remote:
             raise RemoteProtocolError(str(reply.get("message", "the kernel could not answer")))
         return reply
 
+    def ping(self) -> None:
+        """Raise unless the kernel still runs the grader's requests and answers them."""
+        self._exchange({"op": "ping"})
+
     def bind(self, names) -> dict[str, Any]:
         """What each of ``names`` is in the student's notebook (missing names are left out)."""
         names = sorted(set(names))
@@ -203,6 +208,13 @@ class Remote:
             raise _rebuild_exception(reply.get("raised") or {})
         if status != "ok":
             raise RemoteProtocolError(f"the kernel answered {status!r}")
+        for text in reply.get("warnings", [])[:5]:
+            # the student's warnings, shown by core.call as a note (they cost no points)
+            name, _, message = str(text)[:300].partition(": ")
+            category = getattr(builtins, name, None)
+            if not (isinstance(category, type) and issubclass(category, Warning)):
+                category, message = UserWarning, str(text)[:300]
+            warnings.warn(message, category, stacklevel=2)
         result = self.decoder.decode(reply.get("result"))
         after_args = self.decoder.decode(reply.get("args", []))
         after_kwargs = self.decoder.decode(reply.get("kwargs", {"__dict__": []}))

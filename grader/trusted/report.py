@@ -31,6 +31,7 @@ from traitlets import Dict
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.plugins.export import ExportPlugin
 
+from . import mistakes
 from .course import COURSE_ID, Course
 
 NBGRADER_COLUMNS = ["assignment", "duedate", "timestamp", "student_id", "last_name",
@@ -243,9 +244,13 @@ def write(course: Course, rep: ClassReport) -> ClassReport:
                  "gradebook": course.db_path if course.db_url.startswith("sqlite:")
                  else _without_password(course.db_url)}
     _histogram(rep, out / "histogram.png")
-    (out / "summary.md").write_text(summary_markdown(rep), encoding="utf-8")
-    (out / "summary.json").write_text(json.dumps(summary_dict(rep), indent=1, ensure_ascii=False),
-                                      encoding="utf-8")
+    groups = mistakes.write(out, course.autograded)  # mistakes.csv/png: what the class got wrong
+    rep.files.update(mistakes=out / "mistakes.csv", mistakes_plot=out / "mistakes.png")
+    (out / "summary.md").write_text(summary_markdown(rep) + mistakes.markdown(groups),
+                                    encoding="utf-8")
+    (out / "summary.json").write_text(json.dumps({**summary_dict(rep),
+                                                  "mistakes": mistakes.as_json(groups)},
+                                                 indent=1, ensure_ascii=False), encoding="utf-8")
     return rep
 
 

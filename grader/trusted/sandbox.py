@@ -50,6 +50,7 @@ class Limits:
     threads: int = 1                 # threads per math library (OpenMP, BLAS, TensorFlow)
     landlock: bool = True            # fence the file system (reads and writes) and network
     sandbox: bool = True             # False only with --unsafe-no-sandbox
+    figures: bool = False            # draw figures into the graded notebook (and feedback)
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -111,9 +111,28 @@ def _failure(exc: BaseException) -> tuple[str, str, list[str]]:
     return type(exc).__name__, str(exc), [line.rstrip("\n") for line in lines]
 
 
+def _missing_message(missing: list[str], cells: list[str]) -> str:
+    """Why the test cannot run: an exercise not written yet (named), or names not defined."""
+    from utils.checks.unwritten import message
+    for name in missing:
+        text = message(name, cells) if cells else None
+        if text:
+            return text
+    names = ", ".join(f"`{n}`" for n in missing)
+    one = len(missing) == 1
+    return (f"{names} {'is' if one else 'are'} not defined in the notebook, so this test cannot "
+            f"run.\nRun the cell that defines {'it' if one else 'them'} (and keep the name as "
+            "given), then run this test again.")
+
+
 def run_test(source: str, grade_id: str, base: dict, remote: Remote, *,
-             secret: bytes | None = None, assignment: str = "", student: str = "") -> Verdict:
-    """Run one test cell's source here against the student's names; return its verdict."""
+             secret: bytes | None = None, assignment: str = "", student: str = "",
+             cells: list[str] | None = None) -> Verdict:
+    """Run one test cell's source here against the student's names; return its verdict.
+
+    ``cells``: the sources of the submission's code cells so far (read by the grader),
+    to name the exercise not written yet when the test reads a name nothing defines.
+    """
     start = time.monotonic()
     calls_before = remote.calls
     out = io.StringIO()
@@ -123,12 +142,7 @@ def run_test(source: str, grade_id: str, base: dict, remote: Remote, *,
         bound = remote.bind(wanted)
         missing = sorted(wanted - set(bound))
         if missing:
-            names = ", ".join(f"`{n}`" for n in missing)
-            raise CheckFailure(
-                f"{names} {'is' if len(missing) == 1 else 'are'} not defined in the notebook, "
-                "so this test cannot run.\nRun the cell that defines "
-                f"{'it' if len(missing) == 1 else 'them'} (and keep the name as given), "
-                "then run this test again.")
+            raise CheckFailure(_missing_message(missing, cells or []))
         ns = dict(base)
         ns.update(bound)
         if secret:

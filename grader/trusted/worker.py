@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 import traceback
 from pathlib import Path
 
@@ -106,10 +107,18 @@ def grade(task: GradingTask) -> GradingResult:
     os.environ["PATH"] = tool_env()["PATH"]
     os.environ["JUPYTER_PATH"] = task.jupyter_path
     os.environ["CNN_COURSE_GRADING"] = "1"
-    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    # Figures are drawn only when the feedback should show them: rasterising every
+    # figure of a notebook costs more than running the student's code in most notebooks
+    os.environ["MPLBACKEND"] = ("module://matplotlib_inline.backend_inline"
+                                if Limits.from_dict(task.limits).figures else "agg")
     os.chdir(work)
     preprocessors.set_grading_secret(secret.load(Path(task.secret_file))
                                      if task.secret_file else None)
+    if task.cache_dir:
+        from utils.checks import keras_mnist
+
+        from .cache import DiskCache
+        keras_mnist.set_training_cache(DiskCache(Path(task.cache_dir) / "training"))
 
     readable = []
     for name in task.notebooks:
@@ -126,7 +135,9 @@ def grade(task: GradingTask) -> GradingResult:
 
     if readable:
         config = grading_config(work, Path(task.source), Limits.from_dict(task.limits))
+        t0 = time.monotonic()
         res = _run_app("Autograde", config, assignment, student)
+        result.phases["autograde"] = round(time.monotonic() - t0, 3)
         if not res.get("success"):
             notes.append("nbgrader could not grade this submission: "
                          + _last_error(res.get("error") or res.get("log") or ""))
@@ -134,14 +145,18 @@ def grade(task: GradingTask) -> GradingResult:
             (work / "autograde.log").write_text((res.get("log") or "") + (res.get("error") or ""),
                                                 encoding="utf-8")
         _add_task_notes(work / "autograded" / student / assignment, readable, list(task.notes))
+        t0 = time.monotonic()
         res = _run_app("GenerateFeedback", config, assignment, student)
+        result.phases["feedback"] = round(time.monotonic() - t0, 3)
         if not res.get("success"):
             notes.append("feedback could not be generated: "
                          + _last_error(res.get("error") or res.get("log") or ""))
             (work / "feedback.log").write_text((res.get("log") or "") + (res.get("error") or ""),
                                                encoding="utf-8")
     preprocessors.set_grading_secret(None)
+    t0 = time.monotonic()
     _collect(task, work, result)
+    result.phases["gradebook"] = round(time.monotonic() - t0, 3)
     return result
 
 
@@ -167,6 +182,7 @@ def _collect(task: GradingTask, work: Path, result: GradingResult) -> None:
                     entry.notes = list(state.get("notes", []))
                     entry.seconds = state.get("seconds")
                     entry.protections = dict(state.get("protections") or {})
+                    entry.phases = dict(state.get("phases") or {})
                     entry.outcomes = _outcomes(nb)
                 except Exception:  # noqa: BLE001 - an unreadable graded notebook scores as graded
                     pass

@@ -342,32 +342,33 @@ def conv_single_step_worked_example(conv_single_step) -> None:
                 "(b as a (1, 1, 1) array and as a float)")
 
 
-def conv_forward_shapes(conv_forward) -> None:
+def conv_forward_shapes(conv_forward, name: str = "conv_forward") -> None:
     """Shapes of Z and the cache on four fixed cases (batches, strides, padding)."""
     for a_shape, w_shape, hp, z_shape, shape_mistakes in SHAPE_CASES:
         A, W = _filled(a_shape), _filled(w_shape)
         b = np.zeros((1, 1, 1, w_shape[3]))
-        Z, cache = unpack_forward(call_forward(conv_forward, A, W, b, hp))
-        arr = core.as_array(Z, "conv_forward (Z)")
-        core.check_shape(arr, z_shape, "conv_forward (Z)",
+        Z, cache = unpack_forward(call_forward(conv_forward, A, W, b, hp, name=name), name)
+        arr = core.as_array(Z, f"{name} (Z)")
+        core.check_shape(arr, z_shape, f"{name} (Z)",
                          {"A_prev": A, "W": W, "b": b, "hparameters": hp},
                          {**shape_mistakes, **hard_coded_shapes(z_shape)},
                          formula=SIZE_FORMULA)
-        check_cache(cache, A, W, b, hp)
-    core.passed(f"conv_forward: right shapes and cache on {len(SHAPE_CASES)} cases, "
+        check_cache(cache, A, W, b, hp, name)
+    core.passed(f"{name}: right shapes and cache on {len(SHAPE_CASES)} cases, "
                 "e.g. (1, 6, 6, 3) with two 3x3x3 filters -> (1, 4, 4, 2)")
 
 
-def _forward_values(conv_forward, A, W, b, hp, expected, mistakes, case):
+def _forward_values(conv_forward, A, W, b, hp, expected, mistakes, case,
+                    name: str = "conv_forward"):
     inputs = {"A_prev": A, "W": W, "b": b, "hparameters": hp}
-    Z, cache = unpack_forward(call_forward(conv_forward, A, W, b, hp))
+    Z, cache = unpack_forward(call_forward(conv_forward, A, W, b, hp, name=name), name)
     scale = max(1.0, float(np.abs(np.asarray(A, dtype=float)).max())
                 * float(np.abs(np.asarray(W, dtype=float)).max()),
                 float(np.abs(np.asarray(b, dtype=float)).max()))
-    core.check_array(Z, expected, "conv_forward (Z)", inputs=inputs, mistakes=mistakes,
+    core.check_array(Z, expected, f"{name} (Z)", inputs=inputs, mistakes=mistakes,
                      formula=SIZE_FORMULA, require_float=True, case=case,
                      terms=int(np.prod(np.shape(W)[:3])) + 1, scale=scale)
-    check_cache(cache, A, W, b, hp)
+    check_cache(cache, A, W, b, hp, name)
 
 
 def conv_forward_worked_example(conv_forward) -> None:

@@ -17,9 +17,13 @@ outputs of typical mistakes.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import inspect
+import sys
 import traceback
+import warnings
+import weakref
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -133,6 +137,45 @@ def named_inputs(fn: Callable, args: tuple, kwargs: dict) -> dict:
         return inputs
 
 
+#: notes already printed, per student function (a note is shown once, not on every call)
+_NOTED: "weakref.WeakKeyDictionary[Any, set[str]]" = weakref.WeakKeyDictionary()
+
+
+def _noted(owner: Any) -> set[str]:
+    if owner is None:
+        return set()
+    try:
+        return _NOTED.setdefault(owner, set())
+    except TypeError:  # not weak-referenceable or not hashable: no memory between calls
+        return set()
+
+
+@contextlib.contextmanager
+def warnings_as_notes(owner: Any = None, what: str = "your code"):
+    """Run a block that runs the student's code; show its warnings and stderr as notes on stdout.
+
+    Plain ``nbgrader autograde`` scores 0 any test cell that writes to stderr, and
+    Python prints warnings there (Keras warns, for example, about
+    ``input_shape=`` in ``model.add(...)`` style). A warning is not a mistake, so
+    inside this block every warning is recorded and printed afterwards as one
+    short ``note:`` line on stdout (once per ``owner``, e.g. the student's
+    function), and whatever the code writes to ``sys.stderr`` goes to stdout.
+    """
+    seen = _noted(owner)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            with contextlib.redirect_stderr(sys.stdout):
+                yield
+        finally:
+            for w in caught:
+                text = " ".join(f"{w.category.__name__}: {w.message}".split())
+                text = text if len(text) <= 300 else text[:297] + "..."
+                if text not in seen:
+                    seen.add(text)
+                    print(f"note: {what} raised a warning (it costs no points): {text}")
+
+
 def call(fn: Callable, *args: Any, name: str | None = None, **kwargs: Any) -> Any:
     """Call a student's function on *copies* of its inputs and return the result.
 
@@ -140,6 +183,8 @@ def call(fn: Callable, *args: Any, name: str | None = None, **kwargs: Any) -> An
     a stub still raising ``NotImplementedError``, an exception inside the
     function (shown with the inputs that caused it), and a mutated input (the
     copies are compared with the originals afterwards; the originals stay intact).
+    Warnings the function raises, and what it writes to stderr, are printed as
+    notes on stdout (:func:`warnings_as_notes`): they never fail a test.
     """
     name = name or getattr(fn, "__name__", "your function")
     if not callable(fn):
@@ -148,7 +193,8 @@ def call(fn: Callable, *args: Any, name: str | None = None, **kwargs: Any) -> An
     c_args = tuple(_copy_input(a) for a in args)
     c_kwargs = {k: _copy_input(v) for k, v in kwargs.items()}
     try:
-        out = fn(*c_args, **c_kwargs)
+        with warnings_as_notes(fn):
+            out = fn(*c_args, **c_kwargs)
     except NotImplementedError:
         raise CheckFailure(
             f"`{name}` is not written yet: it still raises NotImplementedError.\n"
@@ -165,16 +211,30 @@ def call(fn: Callable, *args: Any, name: str | None = None, **kwargs: Any) -> An
 
 
 def source_of(fn: Callable) -> str | None:
-    """The source code of the cell that defines a student's function, or None.
+    """The source code of the whole cell that defines a student's function, or None.
 
     While grading, the grader reads it from the submitted notebook itself
-    (``fn.__cnn_source__``); in a notebook it is ``inspect.getsource``. A test uses it
-    to judge *how* a function is written, e.g. that it has no Python loop over the
-    output positions.
+    (``fn.__cnn_source__``). In a notebook IPython keeps each cell's text in
+    ``linecache`` under the name its code objects carry, so the same whole cell is
+    found there (``inspect.getsource`` alone would give the function without the
+    helpers defined beside it). A test uses it to judge *how* a function is
+    written, e.g. that it has no Python loop over the output positions.
     """
+    import ast
+    import linecache
+
     source = getattr(fn, "__cnn_source__", None)
     if source is not None:
         return source
+    code = getattr(fn, "__code__", None)
+    if code is not None:
+        text = "".join(linecache.getlines(code.co_filename))
+        if text.strip():
+            try:
+                ast.parse(text)
+                return text
+            except SyntaxError:
+                pass
     try:
         return inspect.getsource(fn)
     except (OSError, TypeError):
@@ -438,7 +498,8 @@ def check_raises(fn: Callable, exc_type: type, *args: Any, name: str | None = No
     name = name or getattr(fn, "__name__", "your function")
     inputs = named_inputs(fn, args, kwargs)
     try:
-        out = fn(*args, **kwargs)
+        with warnings_as_notes(fn):
+            out = fn(*args, **kwargs)
     except NotImplementedError:
         raise CheckFailure(f"`{name}` is not written yet: it still raises "
                            "NotImplementedError.") from None

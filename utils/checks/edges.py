@@ -22,7 +22,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from . import core
+from . import core, expected
 from .core import CheckFailure
 
 # ------------------------------------------------------------------ messages
@@ -101,8 +101,8 @@ EXAMPLE_6X6 = np.array([[3, 0, 1, 2, 7, 4],
                         [0, 1, 3, 1, 7, 8],
                         [4, 2, 1, 6, 2, 8],
                         [2, 4, 5, 2, 3, 9]])
-VERTICAL = np.array([[1, 0, -1], [1, 0, -1], [1, 0, -1]])
-HORIZONTAL = np.array([[1, 1, 1], [0, 0, 0], [-1, -1, -1]])
+VERTICAL = expected.VERTICAL_EDGE  # the kernels are generated from grader/references/edges.py
+HORIZONTAL = expected.HORIZONTAL_EDGE
 EXAMPLE_6X6_VERTICAL = np.array([[-5, -4, 0, 8],
                                  [-10, -2, 2, 3],
                                  [0, -2, -4, -7],
@@ -196,8 +196,8 @@ FLOAT_KERNEL = np.array([[0.5, -1.0], [2.0, 0.25]])
 FLOAT32_IMAGE_OUT = np.array([[-0.75, 3.5], [1.875, -4.875]])
 
 # ------------------------------------------------------------------ kernels
-SOBEL = np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]])
-SCHARR = np.array([[3, 0, -3], [10, 0, -10], [3, 0, -3]])
+SOBEL = expected.SOBEL_X
+SCHARR = expected.SCHARR_X
 
 # ------------------------------------------------------------------ edge magnitude
 # A bright region below a staircase edge; gx, gy are its valid cross-correlations

@@ -1,44 +1,28 @@
 """Visible checks for notebook 07 (Keras on MNIST).
 
-The expected architecture is a constant list of layers (spec section 3.07); the
+The expected architecture is a constant list of layers (spec section 3.07,
+generated from the references into :mod:`utils.checks.expected`); the
 preprocessing check uses small made-up "digits" whose pixel values come from a
 lookup table, so the expected scaled values are constants too. Nothing here
 preprocesses MNIST or builds the model: that is the student's work.
 """
 from __future__ import annotations
 
-import time
-from typing import Any, Callable, Mapping
+import math
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from .core import CheckFailure, call, check_array, fail, fmt_value, passed
-from .lenet5 import check_architecture
+from . import expected
+from .core import CheckFailure, call, check_array, fail, fmt_value, passed, warnings_as_notes
+from .lenet5 import check_architecture, model_layers
 
-INPUT_SHAPE = (28, 28, 1)
-N_CLASSES = 10
-TOTAL_PARAMS = 93322
-
+# The architecture (spec 3.07), generated from grader/references/keras_mnist.py.
+INPUT_SHAPE = expected.MNIST_INPUT_SHAPE
+N_CLASSES = expected.MNIST_N_CLASSES
+TOTAL_PARAMS = expected.MNIST_TOTAL_PARAMS
 #: build_model(), layer by layer: what model.summary() must show.
-EXPECTED_LAYERS = (
-    dict(kind="Conv2D", label="Conv2D(32, 3x3, relu)", filters=32, kernel_size=(3, 3),
-         strides=(1, 1), padding="valid", activation="relu", output_shape=(26, 26, 32), params=320),
-    dict(kind="MaxPooling2D", label="MaxPooling2D(2x2)", pool_size=(2, 2), strides=(2, 2),
-         output_shape=(13, 13, 32), params=0),
-    dict(kind="Conv2D", label="Conv2D(64, 3x3, relu)", filters=64, kernel_size=(3, 3),
-         strides=(1, 1), padding="valid", activation="relu", output_shape=(11, 11, 64),
-         params=18496),
-    dict(kind="MaxPooling2D", label="MaxPooling2D(2x2)", pool_size=(2, 2), strides=(2, 2),
-         output_shape=(5, 5, 64), params=0),
-    dict(kind="Conv2D", label="Conv2D(64, 3x3, relu)", filters=64, kernel_size=(3, 3),
-         strides=(1, 1), padding="valid", activation="relu", output_shape=(3, 3, 64),
-         params=36928),
-    dict(kind="Flatten", label="Flatten", output_shape=(576,), params=0),
-    dict(kind="Dense", label="Dense(64, relu)", units=64, activation="relu", output_shape=(64,),
-         params=36928),
-    dict(kind="Dense", label="Dense(10, softmax)", units=10, activation="softmax",
-         output_shape=(10,), params=650),
-)
+EXPECTED_LAYERS = expected.MNIST_LAYERS
 
 OPTIMIZER = "RMSprop"
 LOSSES_OK = ("categorical_crossentropy",)
@@ -274,40 +258,145 @@ def synthetic_patterns(n_per_class: int, seed: int) -> tuple[np.ndarray, np.ndar
     return x[order][..., None], y[order]
 
 
+#: The learning checks train a model only when one image costs at most this many times the
+#: specified model's multiply-adds (counted from its layers, never timed).
+MAX_WORK_FACTOR = 20
+
+
+def multiply_adds(rows: Any) -> int:
+    """About how many multiply-adds a forward pass costs per image, counted from the layers.
+
+    ``rows``: :func:`utils.checks.lenet5.model_layers` of a model, or
+    :data:`EXPECTED_LAYERS`. Each layer's parameters are applied once per output
+    position: ``H * W`` times for a layer with an ``(H, W, C)`` output (a
+    convolution), once for a flat output (a dense layer).
+    """
+    total = 0
+    for row in rows:
+        shape = tuple(row.get("output_shape") or ())
+        positions = math.prod(shape[:-1]) if len(shape) == 3 else 1
+        total += int(row["params"]) * int(positions)
+    return total
+
+
+def check_work(model: Any, name: str = "build_model") -> None:
+    """Fail, before any training, when the model costs far more work than the specified one.
+
+    A model that is not built yet (no ``keras.Input``) is left to training, which builds it.
+    """
+    try:
+        built = bool(model.inputs)
+    except Exception:  # noqa: BLE001 - Keras raises ValueError for unbuilt models
+        built = False
+    if not built:
+        return
+    work, spec = multiply_adds(model_layers(model, name)), multiply_adds(EXPECTED_LAYERS)
+    if work > MAX_WORK_FACTOR * spec:
+        fail(f"The model from `{name}` needs about {work / 1e6:,.1f} million multiply-adds per "
+             f"image, {work / spec:,.0f} times the specified model's {spec / 1e6:.1f} million; "
+             f"the learning test trains models up to {MAX_WORK_FACTOR} times that size.",
+             hint="compare the layers with the specification (filters, kernel sizes, pooling "
+                  "after each convolution).")
+
+
+#: where the grader keeps training results (None: always train); see set_training_cache
+_TRAINING_CACHE: list = []
+
+
+def set_training_cache(cache: Any) -> None:
+    """Let the grader reuse training results: ``cache.get(key)`` / ``cache.put(key, value)``.
+
+    A learning check's outcome is fixed by the model's architecture and compile
+    settings, its initial weights, the data and the counted work; the key covers all of
+    them (:func:`training_key`), so two students who built the same model get the very
+    result one training run gave. ``None`` turns caching off.
+    """
+    _TRAINING_CACHE.clear()
+    if cache is not None:
+        _TRAINING_CACHE.append(cache)
+
+
+def _canonical(config: Any, names: dict) -> Any:
+    """The config with layer names replaced by their order of appearance."""
+    if isinstance(config, dict):
+        out = {}
+        for key, value in config.items():
+            if key == "name" and isinstance(value, str):
+                names.setdefault(value, f"L{len(names)}")
+                out[key] = names[value]
+            else:
+                out[key] = _canonical(value, names)
+        return out
+    if isinstance(config, list):
+        return [_canonical(v, names) for v in config]
+    if isinstance(config, str) and config in names:
+        return names[config]
+    return config
+
+
+def training_key(model: Any, arrays: Sequence[np.ndarray], epochs: int, batch_size: int) -> str:
+    """A digest of everything a training run's outcome depends on."""
+    import hashlib
+    import json
+
+    import keras
+    h = hashlib.sha256(f"{keras.__version__}|{epochs}|{batch_size}".encode())
+    h.update(json.dumps(_canonical(json.loads(model.to_json()), {}), sort_keys=True).encode())
+    compiled = model.get_compile_config() if getattr(model, "compiled", False) else None
+    compiled = json.loads(json.dumps(compiled, default=str))  # optimizers are named and numbered too
+    h.update(json.dumps(_canonical(compiled, {}), sort_keys=True).encode())
+    for w in model.get_weights():
+        h.update(np.ascontiguousarray(w).tobytes())
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.dtype}{a.shape}".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
 def check_learns(model: Any, x: np.ndarray, y: np.ndarray, x_val: np.ndarray,
                  y_val: np.ndarray, *, epochs: int, batch_size: int, min_accuracy: float,
-                 budget_s: float, what: str, name: str = "build_model") -> tuple[float, float]:
-    """Train ``model`` briefly and fail unless validation accuracy and time are acceptable.
+                 what: str, name: str = "build_model") -> tuple[float, int]:
+    """Train ``model`` for a counted amount of work and fail unless it learns.
 
-    Returns ``(accuracy, seconds)``.
+    The work is fixed: ``epochs`` passes over ``x`` in batches of ``batch_size``
+    (one optimizer step per batch), after :func:`check_work` has made sure one
+    step costs no more than :data:`MAX_WORK_FACTOR` times the specified model's.
+    No time is measured, so the verdict is the same on a fast and a slow machine.
+    Returns ``(validation accuracy, optimizer steps)``.
     """
-    t0 = time.perf_counter()
-    try:
-        history = model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0)
-        _, acc = model.evaluate(x_val, y_val, verbose=0)[:2]
-    except CheckFailure:
-        raise
-    except Exception as err:  # noqa: BLE001 - Keras errors become a message
-        fail(f"Training the model from `{name}` on {what} raised {type(err).__name__}: "
-             f"{str(err)[:400]}",
-             hint="check the input shape (28, 28, 1), the 10-unit output and the loss.")
-    seconds = time.perf_counter() - t0
-    losses = [float(v) for v in history.history.get("loss", [])]
-    if seconds > budget_s:
-        fail(f"Training the model from `{name}` on {what} took {seconds:.1f} s; the budget "
-             f"is {budget_s:.0f} s.",
-             hint="the model is much bigger than specified (check the layers and shapes).")
+    check_work(model, name)
+    steps = epochs * math.ceil(len(x) / batch_size)
+    cache = _TRAINING_CACHE[0] if _TRAINING_CACHE else None
+    key = training_key(model, (x, y, x_val, y_val), epochs, batch_size) if cache else None
+    known = cache.get(key) if cache else None
+    if known is not None:
+        losses, acc = [float(v) for v in known["losses"]], float(known["accuracy"])
+    else:
+        try:
+            with warnings_as_notes(model, "training your model"):
+                history = model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0)
+                _, acc = model.evaluate(x_val, y_val, verbose=0)[:2]
+        except CheckFailure:
+            raise
+        except Exception as err:  # noqa: BLE001 - Keras errors become a message
+            fail(f"Training the model from `{name}` on {what} raised {type(err).__name__}: "
+                 f"{str(err)[:400]}",
+                 hint="check the input shape (28, 28, 1), the 10-unit output and the loss.")
+        losses = [float(v) for v in history.history.get("loss", [])]
+        if cache:
+            cache.put(key, {"losses": losses, "accuracy": float(acc)})
     if not np.isfinite(losses).all() or acc < min_accuracy:
-        fail(f"The model from `{name}` does not learn: after {epochs} epoch(s) on {what} its "
-             f"accuracy is {acc:.3f} (needs >= {min_accuracy}); loss per epoch "
-             f"{[round(v, 3) for v in losses]}.",
+        fail(f"The model from `{name}` does not learn: after {epochs} epoch(s) ({steps} steps of "
+             f"{batch_size} images) on {what} its accuracy is {acc:.3f} (needs >= "
+             f"{min_accuracy}); loss per epoch {[round(v, 3) for v in losses]}.",
              hint="check the output activation (softmax), the loss "
                   "(categorical_crossentropy) and the optimizer (rmsprop).")
-    return float(acc), seconds
+    return float(acc), steps
 
 
 def build_model_learns(build_model: Callable) -> None:
-    """build_model(): the compiled model learns ten synthetic patterns in a few seconds."""
+    """build_model(): the compiled model learns ten synthetic patterns in 2 epochs."""
     import keras
 
     keras.utils.set_random_seed(7)
@@ -316,7 +405,7 @@ def build_model_learns(build_model: Callable) -> None:
     model = call(build_model, name="build_model")
     if model is None:
         fail("`build_model` returned None.", hint="the function is missing `return model`.")
-    acc, seconds = check_learns(model, x, y, x_val, y_val, epochs=2, batch_size=32,
-                                min_accuracy=0.8, budget_s=60,
-                                what="1,000 synthetic 28x28 images (10 classes)")
-    passed(f"build_model: learns ten synthetic patterns (accuracy {acc:.2f} in {seconds:.1f} s)")
+    acc, steps = check_learns(model, x, y, x_val, y_val, epochs=2, batch_size=32,
+                              min_accuracy=0.8, what="1,000 synthetic 28x28 images (10 classes)")
+    passed(f"build_model: learns ten synthetic patterns (accuracy {acc:.2f} after {steps} "
+           "training steps)")

@@ -1,7 +1,8 @@
 """Visible checks for notebook 06 (LeNet-5 shapes and parameter counts).
 
 Expected values are constants: the rows of the LeNet-5 table in the course
-specification (section 3.06) and small worked cases. The model-inspection
+specification (section 3.06), generated from the references into
+:mod:`utils.checks.expected`, and small worked cases. The model-inspection
 helpers at the bottom (:func:`model_layers`, :func:`check_architecture`) are the
 course's generic way to compare a Keras model with a constant list of expected
 layers; notebook 07 and the hidden tests reuse them.
@@ -15,20 +16,11 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from .core import CheckFailure, call, check_equal, check_scalar, fail, passed
+from .expected import LENET5_TABLE, LENET5_TOTAL
 
 # ---------------------------------------------------------------- constants
-#: The spec's table: (layer, activation_shape, activation_size, n_params).
-LENET5_TABLE = (
-    ("input", (32, 32, 3), 3072, 0),
-    ("CONV1", (28, 28, 8), 6272, 608),
-    ("POOL1", (14, 14, 8), 1568, 0),
-    ("CONV2", (10, 10, 16), 1600, 3216),
-    ("POOL2", (5, 5, 16), 400, 0),
-    ("FC3", (120,), 120, 48120),
-    ("FC4", (84,), 84, 10164),
-    ("softmax", (10,), 10, 850),
-)
-LENET5_TOTAL = 62958
+# LENET5_TABLE, the spec's table (layer, activation_shape, activation_size, n_params), and
+# LENET5_TOTAL come from utils/checks/expected.py, generated from grader/references/lenet5.py.
 TABLE_COLUMNS = ("layer", "activation_shape", "activation_size", "n_params")
 
 CONV_FORMULA = "n_out = floor((n + 2*pad - f) / stride) + 1 on each spatial axis; channels = n_filters"

@@ -1,4 +1,5 @@
-"""Visible checks for notebook 02 (padding): ``zero_pad`` and ``same_padding``.
+"""Visible checks for notebook 02 (padding): ``coverage_counts``, ``zero_pad`` and
+``same_padding``.
 
 Every input, expected output and wrong output below is a constant written out
 by hand (one 2-D slice per example and channel, so the numbers are easy to
@@ -17,7 +18,7 @@ import numpy as np
 from .core import (CheckFailure, as_array, call, check_array, check_raises, check_scalar,
                    check_shape, diagnose, group_alternatives, passed)
 
-__all__ = ["zero_pad_worked_example", "zero_pad_pad_pair", "same_padding_odd_filters",
+__all__ = ["coverage_counts_valid", "coverage_counts_padded", "zero_pad_worked_example", "zero_pad_pad_pair", "same_padding_odd_filters",
            "same_padding_rejects_even", "check_padded", "call_zero_pad", "group_alternatives",
            "CheckFailure"]
 
@@ -72,6 +73,31 @@ SAME_EVEN = ("an even filter size was accepted: with an even f the output cannot
 
 PADDED_FORMULA = "(m, n_H + 2*pad_h, n_W + 2*pad_w, n_C)"
 
+COV_MISSING_LAST = ("off by one in the number of window positions: the last window along "
+                    "each axis is missing. An f-wide window fits n + 2*pad - f + 1 times "
+                    "(range(n + 2*pad - f + 1), not range(n + 2*pad - f)).")
+COV_EXTRA = ("off by one in the number of window positions: one window too many along each "
+             "axis, which sticks out past the end (a slice beyond the end is silently cut "
+             "short). There are n + 2*pad - f + 1 positions, starting at 0.")
+COV_PAD_IGNORED = ("the padding is ignored: these are the counts of a valid convolution "
+                   "(pad = 0). With pad > 0 the window slides over the (n + 2*pad)-wide "
+                   "padded grid, so border pixels are read more often.")
+COV_ONE_SIDE = ("the image was padded on one side only (n + pad instead of n + 2*pad); "
+                "the frame goes on both sides of each axis.")
+COV_TOP_LEFT = ("the counts of the padded grid were cut at [:n, :n] (its top-left corner); "
+                "the original pixels sit in the middle, at [pad:pad + n, pad:pad + n].")
+COV_FRAME_COUNTED = ("the padded frame is included: the result has one entry per pixel of "
+                     "the (n + 2*pad) x (n + 2*pad) padded grid. Return the counts of the n x n "
+                     "original pixels only, counts[pad:pad + n, pad:pad + n].")
+COV_WINDOW_GRID = ("one entry per window position (the output map, n + 2*pad - f + 1 on a "
+                   "side) instead of one per pixel of the image (n x n).")
+COV_ONE_AXIS = ("the counts along one axis only (shape (n,)); a window reads pixel (r, c) when "
+                "it covers row r AND column c, so the 2-D count is the product of the row "
+                "count and the column count.")
+COV_ADDED = ("the row count and the column count were added; a window reads pixel (r, c) "
+             "when it covers row r AND column c, so they multiply (np.outer).")
+COV_FORMULA = "(n, n): one count per pixel of the original image"
+
 
 def call_zero_pad(zero_pad, X, pad):
     """Call ``zero_pad`` via :func:`call`; explain a broadcast error (sizes not from X)."""
@@ -124,6 +150,90 @@ def check_padded(actual: Any, expected: np.ndarray, name: str, *,
             label = f"{case}, slice X_pad[{i}, :, :, {c}] (example {i}, channel {c})"
             check_array(got, exp[i, :, :, c], name, inputs=inputs,
                         mistakes={hint: got} if hint else None, case=label.lstrip(", "))
+
+
+# ------------------------------------------------------------ coverage_counts
+# (n, f, pad, the right counts, {mistake: the counts it gives})
+_COV_VALID = [
+    (6, 3, 0,
+     [[1, 2, 3, 3, 2, 1], [2, 4, 6, 6, 4, 2], [3, 6, 9, 9, 6, 3], [3, 6, 9, 9, 6, 3],
+      [2, 4, 6, 6, 4, 2], [1, 2, 3, 3, 2, 1]],
+     {COV_MISSING_LAST: [[1, 2, 3, 2, 1, 0], [2, 4, 6, 4, 2, 0], [3, 6, 9, 6, 3, 0],
+                         [2, 4, 6, 4, 2, 0], [1, 2, 3, 2, 1, 0], [0, 0, 0, 0, 0, 0]],
+      COV_EXTRA: [[1, 2, 3, 3, 3, 2], [2, 4, 6, 6, 6, 4], [3, 6, 9, 9, 9, 6],
+                  [3, 6, 9, 9, 9, 6], [3, 6, 9, 9, 9, 6], [2, 4, 6, 6, 6, 4]],
+      COV_ADDED: [[2, 3, 4, 4, 3, 2], [3, 4, 5, 5, 4, 3], [4, 5, 6, 6, 5, 4],
+                  [4, 5, 6, 6, 5, 4], [3, 4, 5, 5, 4, 3], [2, 3, 4, 4, 3, 2]]}),
+    (5, 2, 0,
+     [[1, 2, 2, 2, 1], [2, 4, 4, 4, 2], [2, 4, 4, 4, 2], [2, 4, 4, 4, 2], [1, 2, 2, 2, 1]],
+     {COV_MISSING_LAST: [[1, 2, 2, 1, 0], [2, 4, 4, 2, 0], [2, 4, 4, 2, 0], [1, 2, 2, 1, 0],
+                         [0, 0, 0, 0, 0]],
+      COV_EXTRA: [[1, 2, 2, 2, 2], [2, 4, 4, 4, 4], [2, 4, 4, 4, 4], [2, 4, 4, 4, 4],
+                  [2, 4, 4, 4, 4]],
+      COV_ADDED: [[2, 3, 3, 3, 2], [3, 4, 4, 4, 3], [3, 4, 4, 4, 3], [3, 4, 4, 4, 3],
+                  [2, 3, 3, 3, 2]]}),
+    (4, 4, 0, [[1, 1, 1, 1]] * 4, {COV_MISSING_LAST: [[0, 0, 0, 0]] * 4}),
+]
+_COV_PADDED = [
+    (6, 3, 1,
+     [[4, 6, 6, 6, 6, 4], [6, 9, 9, 9, 9, 6], [6, 9, 9, 9, 9, 6], [6, 9, 9, 9, 9, 6],
+      [6, 9, 9, 9, 9, 6], [4, 6, 6, 6, 6, 4]],
+     {COV_PAD_IGNORED: [[1, 2, 3, 3, 2, 1], [2, 4, 6, 6, 4, 2], [3, 6, 9, 9, 6, 3],
+                        [3, 6, 9, 9, 6, 3], [2, 4, 6, 6, 4, 2], [1, 2, 3, 3, 2, 1]],
+      # a missing last window and a one-sided frame give the same counts here
+      COV_MISSING_LAST + "\n  or: " + COV_ONE_SIDE:
+          [[4, 6, 6, 6, 4, 2], [6, 9, 9, 9, 6, 3], [6, 9, 9, 9, 6, 3], [6, 9, 9, 9, 6, 3],
+           [4, 6, 6, 6, 4, 2], [2, 3, 3, 3, 2, 1]],
+      COV_TOP_LEFT: [[1, 2, 3, 3, 3, 3], [2, 4, 6, 6, 6, 6], [3, 6, 9, 9, 9, 9],
+                     [3, 6, 9, 9, 9, 9], [3, 6, 9, 9, 9, 9], [3, 6, 9, 9, 9, 9]]}),
+    (5, 5, 2,
+     [[9, 12, 15, 12, 9], [12, 16, 20, 16, 12], [15, 20, 25, 20, 15], [12, 16, 20, 16, 12],
+      [9, 12, 15, 12, 9]],
+     {COV_PAD_IGNORED: [[1, 1, 1, 1, 1]] * 5,
+      COV_MISSING_LAST: [[9, 12, 12, 9, 6], [12, 16, 16, 12, 8], [12, 16, 16, 12, 8],
+                         [9, 12, 12, 9, 6], [6, 8, 8, 6, 4]],
+      COV_ONE_SIDE: [[9, 9, 9, 6, 3], [9, 9, 9, 6, 3], [9, 9, 9, 6, 3], [6, 6, 6, 4, 2],
+                     [3, 3, 3, 2, 1]],
+      COV_TOP_LEFT: [[1, 2, 3, 4, 5], [2, 4, 6, 8, 10], [3, 6, 9, 12, 15],
+                     [4, 8, 12, 16, 20], [5, 10, 15, 20, 25]]}),
+]
+
+
+def coverage_shape_mistakes(n: int, f: int, pad: int) -> dict:
+    """The shapes that the usual shape mistakes of ``coverage_counts`` give."""
+    side, n_out = n + 2 * pad, n + 2 * pad - f + 1
+    cand = {COV_FRAME_COUNTED: (side, side), COV_WINDOW_GRID: (n_out, n_out),
+            COV_ONE_AXIS: (n,)}
+    return group_alternatives({k: v for k, v in cand.items() if v != (n, n)})
+
+
+def check_coverage(actual: Any, expected: Any, n: int, f: int, pad: int,
+                   mistakes: Mapping[str, Any] | None = None, case: str = "") -> None:
+    """Compare ``coverage_counts(n, f, pad)`` with the right counts, naming a mistake."""
+    check_array(actual, expected, "coverage_counts", inputs={"n": n, "f": f, "pad": pad},
+                mistakes=mistakes, shape_mistakes=coverage_shape_mistakes(n, f, pad),
+                formula=COV_FORMULA, case=case or f"n={n}, f={f}, pad={pad}")
+
+
+def _coverage_cases(coverage_counts, cases) -> None:
+    for n, f, pad, expected, mistakes in cases:
+        out = call(coverage_counts, n, f, pad, name="coverage_counts")
+        check_coverage(out, np.array(expected), n, f, pad,
+                       mistakes={k: np.array(v) for k, v in mistakes.items()})
+
+
+def coverage_counts_valid(coverage_counts) -> None:
+    """``coverage_counts(n, f, 0)``: 6x6 with 3x3 (corner 1, centre 9), 5x5 with 2x2, 4x4 with 4x4."""
+    _coverage_cases(coverage_counts, _COV_VALID)
+    passed("coverage_counts without padding: corner 1, centre 9 for 6x6 and 3x3; "
+           "5x5 with 2x2; 4x4 with 4x4")
+
+
+def coverage_counts_padded(coverage_counts) -> None:
+    """``coverage_counts`` with pad 1 (6x6, 3x3) and pad 2 (5x5, 5x5): original pixels only."""
+    _coverage_cases(coverage_counts, _COV_PADDED)
+    passed("coverage_counts with padding: corner 4, edge 6, centre 9 for 6x6, 3x3, pad 1; "
+           "5x5, 5x5, pad 2; only the original pixels")
 
 
 # ------------------------------------------------------------ zero_pad, int pad

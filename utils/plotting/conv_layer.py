@@ -7,9 +7,9 @@ from typing import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.patches import FancyArrowPatch, Polygon
+from matplotlib.patches import FancyArrowPatch
 
-from .core import new_axes, show_matrix
+from .core import draw_box, new_axes, recolour_texts, show_matrix
 
 CHANNEL_NAMES = ("red", "green", "blue")
 CHANNEL_CMAPS = ("Reds", "Greens", "Blues")
@@ -33,6 +33,7 @@ def show_filter_channels(filt, title: str | None = None,
         name = channel_names[c] if c < len(channel_names) else f"channel {c}"
         show_matrix(filt[:, :, c], ax=ax, title=f"on the {name} channel")
         ax.images[-1].set_clim(-vmax, vmax)  # one colour scale for the whole filter
+        recolour_texts(ax, ax.images[-1])
         ax.title.set_color({"red": "firebrick", "green": "darkgreen",
                             "blue": "navy"}.get(name, "black"))
     if n > 1:
@@ -90,11 +91,14 @@ def show_volume_example(A, W, Z=None, b=None, channel_names: Sequence[str] = CHA
 
 
 def show_photo_feature_maps(photo, maps, titles: Sequence[str], cmap: str = "RdBu_r",
-                            ncols: int = 5, size: float = 2.4):
+                            ncols: int = 5, size: float = 2.4, sequential: str = "gray"):
     """The photograph, then one feature map per filter (``maps`` is ``(n_H, n_W, n_C)``).
 
-    Maps are drawn with a colour scale centred on 0: red where the filter responds
-    positively, blue where negatively.
+    A map with negative values is drawn with the diverging ``cmap`` centred on 0: red
+    where the filter responds positively, blue where negatively, white at 0. A map
+    that is nowhere negative (a blur, a map after ReLU) is drawn with the sequential
+    ``sequential`` map from 0 (black) to its largest value (white), so it does not
+    look like a photo negative. Each map has its own scale; the title says which.
     """
     maps = np.asarray(maps, dtype=float)
     if maps.ndim == 4:
@@ -107,26 +111,18 @@ def show_photo_feature_maps(photo, maps, titles: Sequence[str], cmap: str = "RdB
     axes[0].set_title(f"input {photo.shape[0]} x {photo.shape[1]} x {photo.shape[2]}")
     axes[0].axis("off")
     for k, ax in enumerate(axes[1:]):
-        vmax = float(np.abs(maps[:, :, k]).max()) or 1.0
-        ax.imshow(maps[:, :, k], cmap=cmap, vmin=-vmax, vmax=vmax)
-        ax.set_title(titles[k], fontsize=9)
+        m = maps[:, :, k]
+        top = float(np.abs(m).max()) or 1.0
+        if m.min() < 0:
+            ax.imshow(m, cmap=cmap, vmin=-top, vmax=top)
+            scale = f"blue {-top:.2g} .. red {top:.2g}"
+        else:
+            ax.imshow(m, cmap=sequential, vmin=0, vmax=top)
+            scale = f"black 0 .. white {top:.2g}"
+        ax.set_title(f"{titles[k]}\n({scale})", fontsize=9)
         ax.axis("off")
     fig.tight_layout()
     return fig
-
-
-def _box(ax, x, y, w, h, d, color, alpha=0.85, edge="black"):
-    """A box of front size ``w x h`` and depth ``d`` drawn in oblique projection."""
-    dx, dy = 0.5 * d, 0.35 * d
-    front = [(x, y), (x + w, y), (x + w, y + h), (x, y + h)]
-    top = [(x, y + h), (x + w, y + h), (x + w + dx, y + h + dy), (x + dx, y + h + dy)]
-    side = [(x + w, y), (x + w + dx, y + dy), (x + w + dx, y + h + dy), (x + w, y + h)]
-    shades = [1.0, 0.8, 0.65]
-    for face, shade in zip((front, top, side), shades):
-        rgb = np.array(plt.matplotlib.colors.to_rgb(color)) * shade
-        ax.add_patch(Polygon(face, closed=True, facecolor=rgb, edgecolor=edge,
-                             alpha=alpha, linewidth=1))
-    return dx, dy
 
 
 def show_one_by_one_conv(n_H: int = 28, n_W: int = 28, n_C_prev: int = 64, n_C: int = 32):
@@ -140,21 +136,21 @@ def show_one_by_one_conv(n_H: int = 28, n_W: int = 28, n_C_prev: int = 64, n_C: 
     unit_h, unit_w = 3.0, 3.0
     d_in, d_out = 3.0 * n_C_prev / max(n_C_prev, n_C), 3.0 * n_C / max(n_C_prev, n_C)
     # input volume and the column through one pixel
-    _box(ax, 0, 0, unit_w, unit_h, d_in, "lightsteelblue")
+    draw_box(ax, 0, 0, unit_w, unit_h, d_in, "lightsteelblue")
     col_x, col_y = 1.2, 1.6
-    _box(ax, col_x, col_y, 0.3, 0.3, d_in, "crimson", alpha=1.0)
+    draw_box(ax, col_x, col_y, 0.3, 0.3, d_in, "crimson", alpha=1.0)
     ax.text(unit_w / 2 + 0.7, -0.5, f"input {n_H} x {n_W} x {n_C_prev}", ha="center")
     ax.text(col_x - 0.1, col_y - 0.45, f"one pixel: {n_C_prev} numbers", fontsize=9,
             color="crimson")
     # the filters
     for k in range(4):
-        _box(ax, 6.0 + 0.25 * k, 0.6 + 0.55 * k, 0.3, 0.3, d_in, "gold", alpha=1.0)
+        draw_box(ax, 6.0 + 0.25 * k, 0.6 + 0.55 * k, 0.3, 0.3, d_in, "gold", alpha=1.0)
     ax.text(7.1, 3.7, "...", fontsize=14)
     ax.text(7.3, -0.5, f"{n_C} filters, each 1 x 1 x {n_C_prev}\n(+ {n_C} biases)",
             ha="center")
     # the output volume and its column
-    _box(ax, 11.0, 0, unit_w, unit_h, d_out, "lightsteelblue")
-    _box(ax, 12.2, 1.6, 0.3, 0.3, d_out, "crimson", alpha=1.0)
+    draw_box(ax, 11.0, 0, unit_w, unit_h, d_out, "lightsteelblue")
+    draw_box(ax, 12.2, 1.6, 0.3, 0.3, d_out, "crimson", alpha=1.0)
     ax.text(11.0 + unit_w / 2 + 0.4, -0.5, f"output {n_H} x {n_W} x {n_C}", ha="center")
     for start, end in [((4.9, 2.0), (5.8, 2.0)), ((9.3, 2.0), (10.8, 2.0))]:
         ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=18))

@@ -32,8 +32,41 @@ def _validate_2d(a, what: str) -> np.ndarray:
     return arr
 
 
+def short_number(v: float) -> str:
+    """A cell label that fits a small cell: ``3``, ``-12``, ``0.333``, ``3.75``, ``0.037``."""
+    v = float(v)
+    if np.isnan(v):
+        return ""
+    if v.is_integer():
+        return f"{v:.0f}"
+    return f"{v:.3g}"
+
+
+def text_colour(img, value: float) -> str:
+    """``"white"`` on a dark cell of the image artist ``img``, ``"black"`` on a light one.
+
+    The cell's colour is what ``img`` draws for ``value`` (its colour map and
+    normalisation, so a later ``set_clim`` or ``set_norm`` is taken into account);
+    its lightness is the usual luma, 0.299 R + 0.587 G + 0.114 B.
+    """
+    r, g, b, _ = img.cmap(img.norm(float(value)))
+    return "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white"
+
+
+def recolour_texts(ax, img) -> None:
+    """Give every number written on ``ax`` by :func:`show_matrix` the readable colour for
+    its cell, after the colour scale of ``img`` has changed (e.g. ``img.set_clim``)."""
+    data = np.asarray(img.get_array(), dtype=float)
+    for text in ax.texts:
+        if text.get_transform() is not ax.transData:
+            continue  # a label placed in axes or figure coordinates, not a cell's number
+        j, i = (int(round(p)) for p in text.get_position())
+        if 0 <= i < data.shape[0] and 0 <= j < data.shape[1]:
+            text.set_color(text_colour(img, data[i, j]))
+
+
 def show_matrix(a, ax=None, title: str | None = None, cmap: str = "coolwarm",
-                annotate: bool | None = None, fmt: str = "{:g}", highlight=None,
+                annotate: bool | None = None, fmt=None, highlight=None,
                 symmetric: bool = True):
     """Draw a small 2-D array as coloured cells with its numbers written in.
 
@@ -41,9 +74,13 @@ def show_matrix(a, ax=None, title: str | None = None, cmap: str = "coolwarm",
     ----------
     a : array-like, shape (H, W)
     annotate : write the numbers (default: when H*W <= 100)
+    fmt : a format string such as ``"{:g}"``, or a function of the value; default
+        :func:`short_number` (whole numbers as they are, others to 3 significant digits)
     highlight : optional ``(row, col, height, width)`` rectangle to outline
         (e.g. the current sliding window)
     symmetric : centre the colour map on 0 so the sign of a value shows its colour
+
+    Each number is written in white on a dark cell and in black on a light one.
     """
     arr = _validate_2d(a, "show_matrix's input").astype(float)
     if ax is None:
@@ -53,9 +90,16 @@ def show_matrix(a, ax=None, title: str | None = None, cmap: str = "coolwarm",
     img = ax.imshow(arr, cmap=cmap, **kw)
     if annotate is None:
         annotate = arr.size <= 100
+    if fmt is None:
+        label = short_number
+    elif callable(fmt):
+        label = fmt
+    else:
+        label = fmt.format
     if annotate:
         for (i, j), v in np.ndenumerate(arr):
-            ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=9)
+            ax.text(j, i, label(v), ha="center", va="center", fontsize=9,
+                    color=text_colour(img, v))
     if highlight is not None:
         r, c, h, w = highlight
         ax.add_patch(plt.Rectangle((c - 0.5, r - 0.5), w, h, fill=False,
@@ -65,6 +109,26 @@ def show_matrix(a, ax=None, title: str | None = None, cmap: str = "coolwarm",
     if title:
         ax.set_title(title)
     return img
+
+
+def draw_box(ax, x: float, y: float, w: float, h: float, d: float, color,
+             alpha: float = 0.85, edge: str = "black"):
+    """A box of front size ``w x h`` and depth ``d`` in oblique projection (a volume).
+
+    The front face has its lower-left corner at ``(x, y)``; the depth goes up and to
+    the right (``0.5 d`` across, ``0.35 d`` up). Returns that offset ``(dx, dy)``.
+    """
+    from matplotlib.colors import to_rgb
+    from matplotlib.patches import Polygon
+
+    dx, dy = 0.5 * d, 0.35 * d
+    front = [(x, y), (x + w, y), (x + w, y + h), (x, y + h)]
+    top = [(x, y + h), (x + w, y + h), (x + w + dx, y + h + dy), (x + dx, y + h + dy)]
+    side = [(x + w, y), (x + w + dx, y + dy), (x + w + dx, y + h + dy), (x + w, y + h)]
+    for face, shade in zip((front, top, side), (1.0, 0.8, 0.65)):
+        ax.add_patch(Polygon(face, closed=True, facecolor=np.array(to_rgb(color)) * shade,
+                             edgecolor=edge, alpha=alpha, linewidth=1))
+    return dx, dy
 
 
 def show_images(images: Sequence, titles: Sequence[str] | None = None,

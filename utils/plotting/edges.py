@@ -16,7 +16,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from .core import new_axes, show_heatmap, show_kernels, show_matrix
+from .core import new_axes, show_heatmap, show_kernels, show_matrix, text_colour
 
 
 def _as_2d(a, what: str) -> np.ndarray:
@@ -38,10 +38,6 @@ def show_pixels(img, ax=None, title: str | None = None, highlight=None):
     if ax is None:
         _, (ax,) = new_axes(1, size=max(2.0, 0.45 * max(img.shape)))
     art = show_matrix(img, ax=ax, cmap="gray", symmetric=False, highlight=highlight, title=title)
-    lo, hi = float(img.min()), float(img.max())
-    for text, v in zip(ax.texts, img.ravel()):
-        light = (v - lo) / (hi - lo) if hi > lo else 1.0
-        text.set_color("black" if light > 0.5 else "white")
     if highlight is not None:
         ax.patches[-1].set_edgecolor("tab:orange")
     return art
@@ -99,7 +95,8 @@ def show_sliding_window(image, kernel, row: int = 0, col: int = 0, output=None):
     axes[3].images[0].set_clim(-vmax, vmax)
     for (i, j), v in np.ndenumerate(shown):
         axes[3].text(j, i, _number(v) if known[i, j] else "?", ha="center", va="center",
-                     fontsize=9, fontweight="bold" if (i, j) == (row, col) else "normal")
+                     fontsize=9, fontweight="bold" if (i, j) == (row, col) else "normal",
+                     color=text_colour(axes[3].images[0], v))
     terms = " + ".join(f"{_number(x)}\u00b7{_number(k)}" if k >= 0
                        else f"{_number(x)}\u00b7({_number(k)})"
                        for x, k in zip(img[row:row + f_h, col:col + f_w].ravel(), ker.ravel()))

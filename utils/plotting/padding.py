@@ -1,8 +1,8 @@
 """Figures for notebook 02 (padding), built on :mod:`utils.plotting.core`.
 
-None of these functions pads an array for you: they draw arrays you have
-already padded (with your ``zero_pad`` or ``np.pad``) and count how often the
-pixels of an image are read by a sliding window.
+None of these functions pads an array or counts windows for you: they draw
+arrays you have already padded (with your ``zero_pad`` or ``np.pad``) and the
+counts your ``coverage_counts`` returns.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .core import new_axes, show_heatmap, show_matrix
+from .core import new_axes, recolour_texts, show_heatmap, show_matrix
 
 PAD_COLOUR = "#9e9e9e"
 
@@ -38,7 +38,7 @@ def shade_padding(ax, shape: Sequence[int], pad, outline: str = "black") -> None
     ax.set_ylim(h - 0.5, -0.5)
 
 
-def show_padded(padded, pad, ax=None, title: str | None = None, fmt: str = "{:g}",
+def show_padded(padded, pad, ax=None, title: str | None = None, fmt=None,
                 cmap: str = "Blues"):
     """Draw a padded 2-D array with its numbers; the added border is shaded grey.
 
@@ -65,35 +65,73 @@ def show_padded_versions(versions: Mapping[str, np.ndarray], pad, size: float = 
     return fig
 
 
-def coverage_counts(n_h: int, n_w: int, f: int, pad: int = 0) -> np.ndarray:
-    """How many ``f x f`` windows (stride 1) read each pixel of an ``n_h x n_w`` image.
+def show_coverage(counts_by_pad: Mapping[int, np.ndarray], f: int, size: float = 3.6):
+    """Heat maps of how often each pixel is read, one per padding.
 
-    The image is padded with ``pad`` on every side first; the counts are returned
-    for the original pixels only, shape ``(n_h, n_w)``.
+    ``counts_by_pad`` maps a padding ``p`` to an ``(n, n)`` array of counts for the
+    original pixels (what ``coverage_counts(n, f, p)`` returns in notebook 02); this
+    function only draws them, with one colour scale from 0 to ``f * f`` for all maps.
     """
-    def along(n: int) -> np.ndarray:
-        counts = np.zeros(n, dtype=int)
-        for start in range(n + 2 * pad - f + 1):   # every window start, padded coordinates
-            lo, hi = max(start - pad, 0), min(start - pad + f, n)
-            counts[lo:hi] += 1
-        return counts
-    return np.outer(along(n_h), along(n_w))
-
-
-def show_coverage(n: int, f: int, pads: Sequence[int] = (0, 1), size: float = 3.6):
-    """Heat maps of :func:`coverage_counts` for an ``n x n`` image, one per padding."""
-    fig, axes = new_axes(len(pads), size=size)
-    vmax = f * f
-    for ax, pad in zip(axes, pads):
-        counts = coverage_counts(n, n, f, pad)
-        out = n + 2 * pad - f + 1
-        img = show_heatmap(counts, ax=ax, colorbar=False, annotate=n <= 10,
+    items = [(int(p), np.asarray(c)) for p, c in counts_by_pad.items()]
+    if not items:
+        raise ValueError("show_coverage needs at least one {pad: counts} entry.")
+    for p, counts in items:
+        if counts.ndim != 2 or counts.shape[0] != counts.shape[1]:
+            raise ValueError(f"the counts for pad={p} have shape {counts.shape}; expected "
+                             "(n, n): one number per pixel of the original n x n image.")
+    fig, axes = new_axes(len(items), size=size)
+    n = items[0][1].shape[0]
+    img = None
+    for ax, (pad, counts) in zip(axes, items):
+        out = counts.shape[0] + 2 * pad - f + 1
+        centre = counts[counts.shape[0] // 2, counts.shape[1] // 2]
+        img = show_heatmap(counts, ax=ax, colorbar=False, annotate=counts.shape[0] <= 10,
                            title=f"pad={pad}: {out}x{out} output\n"
-                                 f"corner read {counts[0, 0]}x, centre {counts[n // 2, n // 2]}x")
-        img.set_clim(0, vmax)
+                                 f"corner read {counts[0, 0]:g}x, centre {centre:g}x")
+        img.set_clim(0, f * f)
+        recolour_texts(ax, img)
     fig.colorbar(img, ax=axes, fraction=0.035, pad=0.03, label="windows that read the pixel")
     fig.suptitle(f"How often each pixel of a {n}x{n} image is used by a {f}x{f} filter",
                  y=1.02)
+    return fig
+
+
+def show_border_effect(original, blurred: Mapping[str, np.ndarray], pad: int,
+                       difference: tuple[str, str] = ("reflect", "constant"),
+                       row: int | None = None, size: float = 3.6):
+    """Where two paddings of the same filter disagree, and by how much.
+
+    Left: ``blurred[a] - blurred[b]`` for ``difference = (a, b)``, on its own colour
+    scale (0 to its largest value) with a colour bar, so that a small difference is
+    still visible. Right: the brightness along one ``row`` (default: the middle one)
+    of the original image and of every blurred version, with the ``pad``-pixel frame
+    at both ends shaded. All images are 2-D ``(H, W)`` of the same shape.
+    """
+    orig = np.asarray(original, dtype=float)
+    a, b = difference
+    diff = np.asarray(blurred[a], dtype=float) - np.asarray(blurred[b], dtype=float)
+    row = orig.shape[0] // 2 if row is None else int(row)
+    fig, (ax_d, ax_p) = new_axes(2, size=size)
+    fig.set_size_inches(2.3 * size, size)
+    top = float(np.abs(diff).max()) or 1.0
+    img = ax_d.imshow(diff, cmap="magma", vmin=min(0.0, float(diff.min())), vmax=top)
+    ax_d.axhline(row, color="tab:cyan", linewidth=1, linestyle="--")
+    ax_d.set_title(f"{a} minus {b}\n(largest difference {top:.2f})", fontsize=10)
+    ax_d.set_xticks([])
+    ax_d.set_yticks([])
+    fig.colorbar(img, ax=ax_d, fraction=0.046, pad=0.04)
+    cols = np.arange(orig.shape[1])
+    ax_p.plot(cols, orig[row], color="0.65", linewidth=1, label="original")
+    for name, im in blurred.items():
+        ax_p.plot(cols, np.asarray(im, dtype=float)[row], linewidth=1.8, label=f"blur, {name}")
+    for lo, hi in ((0, pad), (orig.shape[1] - pad, orig.shape[1])):
+        ax_p.axvspan(lo - 0.5, hi - 0.5, color=PAD_COLOUR, alpha=0.25, linewidth=0)
+    ax_p.set_xlabel("column")
+    ax_p.set_ylabel("brightness")
+    ax_p.set_title(f"row {row} (dashed line); grey: the {pad}-pixel frame", fontsize=10)
+    ax_p.legend(fontsize=8)
+    ax_p.grid(alpha=0.3)
+    fig.tight_layout()
     return fig
 
 

@@ -8,7 +8,7 @@ from typing import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .core import new_axes, show_matrix
+from .core import new_axes, recolour_texts, show_matrix
 
 WINDOW_COLOURS = ("tab:orange", "tab:green", "tab:purple", "tab:blue", "tab:red",
                   "tab:brown", "tab:pink", "tab:olive", "tab:cyan")
@@ -19,6 +19,7 @@ def _light(img, arr):
     top = float(np.abs(arr).max()) or 1.0
     img.set_cmap("Greys")
     img.set_clim(-top, 3 * top)
+    recolour_texts(img.axes, img)
 
 
 def show_pooling(grid, f: int, stride: int, out=None, mode: str = "max", axes=None,

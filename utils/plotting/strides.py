@@ -33,15 +33,18 @@ def show_windows(n_h: int, n_w: int, f, stride, pad, out_shape: Sequence[int],
     out_shape : (rows, cols) of window positions, e.g. from ``conv_output_size``
     image : optional (n_h, n_w) array whose numbers are written in the cells
 
-    outline : "all" (outline every window), "edges" (only windows of the first
-        output row and column, to keep many overlapping windows readable), or
-        "auto" ("all" up to 9 windows, else "edges")
+    outline : "all" (outline every window), "few" (windows (0, 0), (0, 1), (1, 0)
+        and the last one: one step in each direction and where the windows end),
+        "edges" (the windows of the first output row and column), or "auto"
+        ("all" up to 9 windows, else "few")
 
     Window (i, j) has its top-left corner at (i * stride_v, j * stride_h) of the
-    padded grid. Every window's top-left pixel is shaded in the window's colour;
-    outlined windows are labelled with their output index. Windows that do not
-    fit inside the padded grid are drawn red and dashed; pixels that no window
-    reads are hatched red.
+    padded grid. Outlines follow the grid lines, set in by a small margin that
+    alternates between neighbouring windows so that shared edges stay visible;
+    outlined windows are labelled with their output index and their top-left pixel
+    is shaded in their colour, the top-left pixels of the others in grey. Windows
+    that do not fit inside the padded grid are drawn red and dashed; pixels that
+    no window reads are hatched red.
     """
     f_h, f_w = _pair(f)
     s_v, s_h = _pair(stride)
@@ -51,7 +54,10 @@ def show_windows(n_h: int, n_w: int, f, stride, pad, out_shape: Sequence[int],
     if ax is None:
         _, (ax,) = new_axes(1, size=max(3.0, 0.55 * max(H, W)))
     if outline == "auto":
-        outline = "all" if rows * cols <= 9 else "edges"
+        outline = "all" if rows * cols <= 9 else "few"
+    if outline not in ("all", "few", "edges"):
+        raise ValueError(f"outline must be 'all', 'few', 'edges' or 'auto'; got {outline!r}.")
+    few = {(0, 0), (0, min(1, cols - 1)), (min(1, rows - 1), 0), (rows - 1, cols - 1)}
     ax.imshow(np.zeros((H, W)), cmap="Greys", vmin=0, vmax=1)
     for k in range(H + 1):
         ax.axhline(k - 0.5, color="#bdbdbd", linewidth=0.8)
@@ -78,11 +84,15 @@ def show_windows(n_h: int, n_w: int, f, stride, pad, out_shape: Sequence[int],
             colour = colours[k % len(colours)] if fits else "red"
             if fits:
                 read[top:top + f_h, left:left + f_w] = True
-            ax.add_patch(plt.Rectangle((left - 0.5, top - 0.5), 1, 1, facecolor=colour,
+            shown = (outline == "all" or not fits
+                     or (outline == "few" and (i, j) in few)
+                     or (outline == "edges" and (i == 0 or j == 0)))
+            ax.add_patch(plt.Rectangle((left - 0.5, top - 0.5), 1, 1,
+                                       facecolor=colour if shown else "#9e9e9e",
                                        alpha=0.35, edgecolor="none", zorder=1.5))
-            if outline != "all" and i and j and fits:
+            if not shown:
                 continue
-            inset = 0.08 + 0.07 * (k % 3)
+            inset = 0.06 if (i + j) % 2 == 0 else 0.16
             ax.add_patch(plt.Rectangle((left - 0.5 + inset, top - 0.5 + inset),
                                        f_w - 2 * inset, f_h - 2 * inset, fill=False,
                                        edgecolor=colour, linewidth=2.2,
@@ -98,7 +108,10 @@ def show_windows(n_h: int, n_w: int, f, stride, pad, out_shape: Sequence[int],
     ax.set_xticks([])
     ax.set_yticks([])
     notes = []
-    if outline != "all" and rows * cols > rows + cols - 1:
+    if outline == "few" and rows * cols > len(few):
+        notes.append(f"outlined: 4 of the {rows * cols} windows; shaded: every window's "
+                     "top-left pixel")
+    elif outline == "edges" and rows * cols > rows + cols - 1:
         notes.append("outlined: first row and column; shaded: each window's corner")
     if rows and cols and not read.all():
         notes.append("red hatching: pixels that no window reads")
