@@ -39,6 +39,9 @@ INDEXES = (("cnn_submitted_notebook_assignment", "submitted_notebook", ("assignm
            ("cnn_grade_notebook", "grade", ("notebook_id",)),
            ("cnn_comment_notebook", "comment", ("notebook_id",)),
            ("cnn_submitted_assignment_student", "submitted_assignment", ("student_id",)))
+#: the tables a merge writes; on PostgreSQL their planner statistics are refreshed as
+#: the class grows (stale statistics after a bulk load turn index look-ups into scans)
+WRITTEN_TABLES = ("student", "submitted_assignment", "submitted_notebook", "grade", "comment")
 #: the tables that define the assignments (what ``generate_assignment`` writes)
 DEFINITION_TABLES = ("course", "assignment", "notebook", "base_cell", "source_cell",
                      "grade_cells", "solution_cells", "task_cells")
@@ -107,6 +110,10 @@ class Merger:
         self._pending: list[tuple[str, str, SubmittedAssignment]] = []
         self._new_students: dict[str, Student] = {}
         self._new_subs: dict[tuple[str, str], SubmittedAssignment] = {}
+        self._postgres = self.gb.engine.dialect.name == "postgresql"
+        self._since_analyze = 0
+        self._analyzed_at = self.db.execute(select(func.count()).select_from(
+            SubmittedAssignment.__table__)).scalar_one()
 
     # ------------------------------------------------------------ look-ups
     def submitted(self) -> set[tuple[str, str]]:
@@ -235,10 +242,20 @@ class Merger:
                                       SubmittedAssignment.max_score)
                                .where(SubmittedAssignment.id.in_(list(ids))))
         out = {ids[i]: (float(score), float(max_score)) for i, score, max_score in rows}
+        self._since_analyze += len(ids)
+        if self._postgres and self._since_analyze >= max(1000, self._analyzed_at):
+            self._analyze()
         # let the committed objects go (a class's worth would otherwise stay in memory)
         self.db.expunge_all()
         self._assignments = {}
         return out
+
+    def _analyze(self) -> None:
+        """PostgreSQL: fresh planner statistics for the tables the merge has grown."""
+        self.db.execute(text("ANALYZE " + ", ".join(WRITTEN_TABLES)))
+        self.db.commit()
+        self._analyzed_at += self._since_analyze
+        self._since_analyze = 0
 
     def rollback(self) -> None:
         self.db.rollback()
@@ -249,6 +266,8 @@ class Merger:
         try:
             if self._pending:
                 self.db.rollback()
+            if self._postgres and self._since_analyze:
+                self._analyze()  # the reports and exports that follow read these tables
             self.gb.close()
         finally:
             self._warnings.__exit__(None, None, None)
