@@ -1,13 +1,16 @@
 """The kernel's end of a graded test: call the student's function when the grader asks.
 
 The grader's process runs each test cell itself. Whenever the test calls one of
-the student's functions, the grader sends the kernel a short line of code::
+the student's functions, the grader asks the kernel to evaluate one expression (a
+*user expression* of an otherwise empty, silent execute request)::
 
-    __import__("grader_kernel.collector", fromlist=["serve"]).serve("<base64 request>")
+    __import__("grader_kernel.collector", fromlist=["answer"]).answer("<base64 request>")
 
-:func:`serve` decodes the request, looks the name up in the notebook's namespace,
-calls it on the decoded arguments, and publishes the reply as a ``display_data``
-output of MIME type :data:`REPLY_MIME`. The reply carries the request's nonce, the
+:func:`answer` decodes the request, looks the name up in the notebook's namespace,
+calls it on the decoded arguments, and returns the reply as the expression's value,
+whose only representation is MIME type :data:`REPLY_MIME`: the reply travels back in
+the execute reply itself, one round trip. (:func:`serve` publishes the same reply as
+a ``display_data`` output instead, for a cell.) The reply carries the request's nonce, the
 encoded result (or the exception the function raised, with the frames of the
 student's own code), and the arguments as they were after the call (so the grader
 sees in-place changes).
@@ -159,11 +162,9 @@ def encode_request(request: dict) -> str:
     return base64.b64encode(json.dumps(request).encode("utf-8")).decode("ascii")
 
 
-def serve(text: str) -> None:
-    """Decode a request, answer it against the notebook's namespace, publish the reply."""
-    _RESERVE.clear()  # room for this call's own work, even in a notebook out of memory
+def _reply_text(text: str) -> str:
+    """Decode a request, answer it against the notebook's namespace; the reply as JSON text."""
     from IPython import get_ipython
-    from IPython.display import publish_display_data
 
     try:
         request = json.loads(base64.b64decode(text))
@@ -174,7 +175,34 @@ def serve(text: str) -> None:
         shell = get_ipython()
         namespace = shell.user_ns if shell is not None else vars(builtins)
         reply = handle(request, namespace)
+    return wire.dumps(reply)
+
+
+class Reply:
+    """A value whose only representation is the reply (what a user expression returns)."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {REPLY_MIME: self.text}
+
+
+def answer(text: str) -> Reply:
+    """Answer a request; the reply is the returned value (for a user expression)."""
+    _RESERVE.clear()  # room for this call's own work, even in a notebook out of memory
     try:
-        publish_display_data({REPLY_MIME: wire.dumps(reply)})
+        return Reply(_reply_text(text))
+    finally:
+        hold_reserve()
+
+
+def serve(text: str) -> None:
+    """Answer a request and publish the reply as a display output (for a cell)."""
+    from IPython.display import publish_display_data
+
+    _RESERVE.clear()
+    try:
+        publish_display_data({REPLY_MIME: _reply_text(text)})
     finally:
         hold_reserve()

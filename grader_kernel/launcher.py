@@ -40,8 +40,12 @@ import os
 import resource
 import signal
 import sys
+from typing import Callable
 
 EXIT_UNPROTECTED = 70
+#: signals the launcher passes on to the kernel (interrupts, shutdown)
+FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1,
+             signal.SIGUSR2)
 
 # ---------------------------------------------------------------- Landlock constants
 _SYS_CREATE_RULESET, _SYS_ADD_RULE, _SYS_RESTRICT_SELF = 444, 445, 446
@@ -300,8 +304,14 @@ def _apply_limits(policy: dict) -> dict:
     return held
 
 
-def launch(policy: dict, command: list[str], check: bool = False) -> None:
-    """Apply ``policy`` and run ``command`` as PID 1 of a new PID namespace (never returns)."""
+def spawn(policy: dict, command: list[str], check: bool = False,
+          run_kernel: Callable[[list[str], dict], None] | None = None) -> tuple[int, str | None]:
+    """Apply ``policy`` and start ``command`` as PID 1 of a new PID namespace.
+
+    Returns ``(pid, cgroup)`` in this process; the child never returns. It runs the
+    kernel with ``os.execve``, or with ``run_kernel(command, env)`` (the fork server,
+    :mod:`grader_kernel.forkserver`, runs ipykernel in the already warm process).
+    """
     work = os.getcwd()
     required = set(policy.get("required", []))
     held: dict = {}
@@ -341,22 +351,27 @@ def launch(policy: dict, command: list[str], check: bool = False) -> None:
                 sys.stdout.write(json.dumps(held, sort_keys=True) + "\n")
                 sys.stdout.flush()
                 os._exit(0)
+            if run_kernel is not None:
+                run_kernel(command, env)
+                os._exit(0)
             os.execve(command[0], command, env)
-        except SystemExit:
-            raise
         except BaseException as err:  # noqa: BLE001 - never fall through into the parent's code
             sys.stderr.write(f"grader_kernel.launcher: {type(err).__name__}: {err}\n")
             os._exit(EXIT_UNPROTECTED)
+    return pid, cgroup
 
-    def forward(signum, _frame):
-        try:
-            os.kill(pid, signum)
-        except OSError:
-            pass
 
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT,
-                signal.SIGUSR1, signal.SIGUSR2):
-        signal.signal(sig, forward)
+def wait(pid: int, cgroup: str | None, forward_signals: bool = True) -> int:
+    """Wait for the kernel (forwarding signals to it); release its cgroup; its exit code."""
+    if forward_signals:
+        def forward(signum, _frame):
+            try:
+                os.kill(pid, signum)
+            except OSError:
+                pass
+
+        for sig in FORWARDED:
+            signal.signal(sig, forward)
     status = 0
     while True:
         try:
@@ -368,7 +383,13 @@ def launch(policy: dict, command: list[str], check: bool = False) -> None:
             break
     _release_cgroup(cgroup)
     code = os.waitstatus_to_exitcode(status)
-    os._exit(code if code >= 0 else 128 - code)
+    return code if code >= 0 else 128 - code
+
+
+def launch(policy: dict, command: list[str], check: bool = False) -> None:
+    """Apply ``policy``, run ``command`` as PID 1 of a new PID namespace, exit with its code."""
+    pid, cgroup = spawn(policy, command, check)
+    os._exit(wait(pid, cgroup))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -763,3 +763,22 @@ def test_formgrader_lists_the_example_class_with_its_grades(graded_class, instru
         line.evaluate("e => e.scrollIntoView({block: 'center'})")
         page.wait_for_timeout(500)
         shot(page, "13_feedback_in_jupyterlab")
+
+
+@pytest.mark.browser
+@pytest.mark.xdist_group("browser")
+def test_student_file_browser_lists_every_notebook(lab, page):
+    """With the whole release as its root, the student's JupyterLab lists all eleven notebooks."""
+    stems = sorted(p.name for p in (REPO / "notebooks").iterdir()
+                   if (p / f"{p.name}.ipynb").is_file())
+    assert len(stems) == len(list((REPO / "solutions").glob("*/*.ipynb")))
+    for stem in stems:
+        if not (lab.root / stem).exists():
+            shutil.copytree(REPO / "notebooks" / stem, lab.root / stem)
+    with screenshot_on_failure(page, "student_notebook_list"):
+        page.goto(f"{lab.base}/lab/tree?token={lab.token}")
+        listing = page.locator(".jp-DirListing-content")
+        listing.wait_for(timeout=60_000)
+        for stem in stems:
+            page.locator(".jp-DirListing-itemText", has_text=stem).first.wait_for(timeout=30_000)
+        shot(page, "11_notebook_list")

@@ -21,7 +21,7 @@ import pytest
 
 from nbgrader.api import Gradebook
 
-from grader.authoring.release import REPO, tool_env
+from grader.settings import REPO, tool_env
 from grader.trusted import lms
 from grader.trusted.course import COURSE_ID, Course
 

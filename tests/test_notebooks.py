@@ -22,7 +22,7 @@ def test_course_has_notebooks():
     """The curriculum's notebooks exist, one folder each."""
     expected = {"01_edge_detection", "02_padding", "03_strides", "04_conv_layer",
                 "05_pooling", "06_lenet5", "07_keras_mnist", "08_backprop",
-                "10_deeper_networks", "11_fast_convolution"}
+                "09_batchnorm", "10_deeper_networks", "11_fast_convolution"}
     missing = expected - set(STEMS)
     assert not missing, f"solutions/ lacks {sorted(missing)}"
 

@@ -17,7 +17,7 @@ import pytest
 from grader.authoring import example_class
 from grader.trusted.autograde import autograde
 from grader.trusted.course import Course, nbgrader_args
-from grader.authoring.release import REPO, tool_env
+from grader.settings import REPO, tool_env
 from grader.trusted.sandbox import Limits
 
 from fixtures.shared import once

@@ -29,7 +29,7 @@ import pytest
 
 from grader import notebook_cells as cells
 from grader.authoring import example_class
-from grader.authoring.release import REPO, tool_env
+from grader.settings import REPO, tool_env
 from grader.trusted import similarity as sim
 from grader.trusted.course import Course
 

@@ -14,7 +14,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from grader.authoring.release import REPO
+from grader.settings import REPO
 from utils.checks import unwritten
 
 STUB = "# Define KERNEL_2X2 as a 2x2 NumPy array.\n# YOUR CODE HERE\nraise NotImplementedError()"

@@ -10,7 +10,7 @@ import pytest
 from grader.authoring import example_class
 from grader import notebook_cells as cells
 from grader.trusted.course import prepare
-from grader.authoring.release import REPO, tool_env
+from grader.settings import REPO, tool_env
 
 from fixtures.bad_submissions import RIGHT, WRONG_DOUBLE
 from fixtures.fixture_course import STEM, make_course

@@ -11,15 +11,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import nbformat
 
 from .. import notebook_cells as cells
-from ..settings import RELEASE, REPO, SOLUTIONS, tool_env
+from ..settings import RELEASE, REPO, SOLUTIONS
 from .execute import execute, errors
 
 LEAK_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
@@ -44,24 +42,20 @@ def _stems(stems, solutions: Path = SOLUTIONS) -> list[str]:
 
 def generate(stem: str, release_dir: Path | None = None, db_dir: Path | None = None,
              solutions: Path = SOLUTIONS) -> Path:
-    """Run ``nbgrader generate_assignment`` for one assignment; return the release folder.
+    """Run nbgrader's ``generate_assignment`` for one assignment; return the release folder.
 
     With ``release_dir``/``db_dir`` the output and gradebook go to those folders
     instead of ``notebooks/`` and ``build/course/`` (used by :func:`check`);
-    ``solutions`` names another source folder (used by tests).
+    ``solutions`` names another source folder (used by tests). nbgrader's converter
+    runs in this process (:func:`grader.trusted.course.generate_assignments`).
     """
-    cmd = [sys.executable, "-m", "nbgrader", "generate_assignment", stem, "--force",
-           "--log-level=WARN"]
-    if Path(solutions) != SOLUTIONS:
-        cmd.append(f"--CourseDirectory.source_directory={Path(solutions).resolve()}")
-    if release_dir is not None:
-        cmd.append(f"--CourseDirectory.release_directory={release_dir}")
-    if db_dir is not None:
-        cmd.append(f"--CourseDirectory.db_url=sqlite:///{db_dir / 'gradebook.db'}")
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, env=tool_env())
-    if proc.returncode != 0:
-        raise ReleaseError(f"nbgrader generate_assignment {stem} failed:\n"
-                           f"{proc.stdout}\n{proc.stderr}")
+    from ..trusted.course import base_config, generate_assignments
+    config = base_config(REPO, source=str(Path(solutions).resolve()),
+                         release=str(release_dir or RELEASE),
+                         db_url=f"sqlite:///{db_dir / 'gradebook.db'}" if db_dir else None)
+    failed = generate_assignments([stem], config)
+    if failed:
+        raise ReleaseError(f"nbgrader generate_assignment {stem} failed:\n{failed[stem]}")
     return (release_dir or RELEASE) / stem
 
 

@@ -14,8 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -205,6 +203,41 @@ def save_state(course: Course, state: dict) -> None:
     tmp.replace(path)
 
 
+def generate_assignments(stems: list[str], config) -> dict[str, str]:
+    """Run nbgrader's ``GenerateAssignment`` converter in this process for each of ``stems``.
+
+    What ``nbgrader generate_assignment STEM --force`` does, without starting Python
+    and importing nbgrader again for every assignment. Returns ``{stem: error log}``
+    for the ones that failed (empty when all succeeded).
+    """
+    from nbgrader.converters import GenerateAssignment
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.utils import capture_log
+
+    # nbgrader runs `alembic` by name when it creates a gradebook
+    os.environ["PATH"] = tool_env()["PATH"]
+    failed = {}
+    for stem in stems:
+        coursedir = CourseDirectory(config=config)
+        coursedir.assignment_id = stem
+        app = GenerateAssignment(coursedir=coursedir, config=config)
+        app.force = True
+        res = capture_log(app)
+        if not res.get("success"):
+            failed[stem] = (res.get("error") or "") + (res.get("log") or "")
+    return failed
+
+
+def course_config(course: Course):
+    """:func:`base_config` pointed at ``course``'s folders (what :func:`nbgrader_args` says)."""
+    c = base_config(course.root, source=str(course.source), release=str(course.build / "release"),
+                    db_url=course.db_url)
+    c.CourseDirectory.submitted_directory = str(course.submitted)
+    c.CourseDirectory.autograded_directory = str(course.autograded)
+    c.CourseDirectory.feedback_directory = str(course.feedback)
+    return c
+
+
 def prepare(course: Course, assignments: list[str], log=print) -> None:
     """Make sure the gradebook knows each assignment as it is now in the source folder.
 
@@ -216,16 +249,14 @@ def prepare(course: Course, assignments: list[str], log=print) -> None:
     course.build.mkdir(parents=True, exist_ok=True)
     state = load_state(course)
     known = state.setdefault("sources", {})
+    config = course_config(course)
     for stem in assignments:
         digest = course.source_digest(stem)
         if known.get(stem) == digest and course.has_assignment(stem):
             continue
-        cmd = [sys.executable, "-m", "nbgrader", "generate_assignment", stem, "--force",
-               "--log-level=WARN", *nbgrader_args(course)]
-        proc = subprocess.run(cmd, cwd=course.build, capture_output=True, text=True, env=tool_env())
-        if proc.returncode != 0:
-            raise RuntimeError(f"nbgrader generate_assignment {stem} failed:\n"
-                               f"{proc.stdout}\n{proc.stderr}")
+        failed = generate_assignments([stem], config)
+        if failed:
+            raise RuntimeError(f"nbgrader generate_assignment {stem} failed:\n{failed[stem]}")
         log(f"gradebook: registered {stem} (nbgrader generate_assignment)")
         known[stem] = digest
         save_state(course, state)

@@ -206,30 +206,26 @@ class KernelChannel(Channel):
         self.deadline = deadline
 
     def exchange(self, request: dict) -> dict:
-        code = (f'__import__("grader_kernel.collector", fromlist=["serve"]).serve('
-                f'"{collector.encode_request(request)}")')
-        outputs = self.executor.run_scratch(code, self.index, self.deadline)
-        replies = []
-        for out in outputs:
-            data = out.get("data", {}) if out.get("output_type") == "display_data" else {}
-            if collector.REPLY_MIME in data:
-                try:
-                    reply = json.loads(data[collector.REPLY_MIME])
-                except (TypeError, ValueError):
-                    continue
-                if isinstance(reply, dict) and reply.get("nonce") == request.get("nonce"):
-                    replies.append(reply)
-        if len(replies) == 1:
-            return replies[0]
-        if len(replies) > 1:
-            raise RemoteProtocolError("the kernel answered one request twice")
-        errors = [o for o in outputs if o.get("output_type") == "error"]
-        if any(o.get("ename") in ("KeyboardInterrupt", "CellTimeoutError") for o in errors):
+        expression = (f'__import__("grader_kernel.collector", fromlist=["answer"]).answer('
+                      f'"{collector.encode_request(request)}")')
+        result, interrupted = self.executor.evaluate(expression, self.index, self.deadline)
+        if result.get("status") == "ok":
+            text = (result.get("data") or {}).get(collector.REPLY_MIME)
+            try:
+                reply = json.loads(text) if isinstance(text, str) else None
+            except ValueError:
+                reply = None
+            if isinstance(reply, dict) and reply.get("nonce") == request.get("nonce"):
+                return reply
+            raise RemoteProtocolError("the kernel's reply did not answer the grader's request; "
+                                      "the notebook may have changed how its code runs")
+        ename = str(result.get("ename", "an error"))
+        if interrupted or ename == "KeyboardInterrupt":
             raise CallTimeout(f"the call did not return within the test's {self.executor.timeout} s "
                               "(it was interrupted)")
-        detail = f" ({errors[0].get('ename')}: {errors[0].get('evalue', '')[:200]})" if errors else ""
-        raise RemoteProtocolError(f"the kernel did not answer the grader's call{detail}; the "
-                                  "notebook may have changed how its cells run")
+        raise RemoteProtocolError(f"the kernel did not answer the grader's call ({ename}: "
+                                  f"{str(result.get('evalue', ''))[:200]}); the notebook may "
+                                  "have changed how its code runs")
 
 
 class SandboxedExecute(Execute):
@@ -245,6 +241,10 @@ class SandboxedExecute(Execute):
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("kernel_name", KERNEL_NAME)
+        # A graded kernel is disposable and every process it started lives in its PID
+        # namespace, so it is killed at the end instead of asked to shut down (a
+        # TensorFlow kernel takes about 2 s to tear itself down).
+        kwargs.setdefault("shutdown_kernel", "immediate")
         super().__init__(*args, **kwargs)
 
     # -- output cap: printed text beyond ``output_bytes`` per cell is dropped (a flood of
@@ -326,6 +326,53 @@ class SandboxedExecute(Execute):
         finally:
             self.timeout = saved
         return list(cell.get("outputs", []))
+
+    async def _async_evaluate(self, expression: str, index: int, deadline: float):
+        """Evaluate one user expression in the kernel; return (its result, interrupted).
+
+        An empty, silent execute request carrying the expression: the result comes back
+        in the execute reply itself (no output messages to wait for). Past ``deadline``
+        the kernel is interrupted once; a kernel that still does not answer, or that
+        died, is lost.
+        """
+        from queue import Empty
+
+        from jupyter_core.utils import ensure_async
+
+        msg_id = await ensure_async(self.kc.execute(
+            "", silent=True, store_history=False, user_expressions={"r": expression},
+            allow_stdin=False, stop_on_error=False))
+        interrupted = False
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                if interrupted:
+                    raise KernelLost(f"{_label(self.nb.cells[index], index)} timed out and the "
+                                     "kernel did not respond to an interrupt")
+                await ensure_async(self.km.interrupt_kernel())
+                interrupted = True
+                deadline = time.monotonic() + 10  # time to answer the interrupt
+                continue
+            try:
+                msg = await ensure_async(self.kc.shell_channel.get_msg(timeout=min(remaining, 1.0)))
+            except Empty:
+                if not await ensure_async(self.kc.is_alive()):
+                    raise KernelLost(self._exit_reason() + f" while {_label(self.nb.cells[index], index)} "
+                                     "was calling the student's code") from None
+                continue
+            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                continue  # a late reply to an earlier, interrupted request
+            content = msg.get("content", {})
+            if content.get("status") != "ok":
+                return ({"status": "error", "ename": content.get("ename", "Error"),
+                         "evalue": content.get("evalue", "")}, interrupted)
+            return (content.get("user_expressions", {}).get("r")
+                    or {"status": "error", "ename": "NoResult", "evalue": ""}), interrupted
+
+    def evaluate(self, expression: str, index: int, deadline: float):
+        """Synchronous :meth:`_async_evaluate` (nbclient's event loop)."""
+        from jupyter_core.utils import run_sync
+        return run_sync(self._async_evaluate)(expression, index, deadline)
 
     def _probe(self) -> dict:
         outputs = self.run_scratch(

@@ -51,6 +51,7 @@ class Limits:
     landlock: bool = True            # fence the file system (reads and writes) and network
     sandbox: bool = True             # False only with --unsafe-no-sandbox
     figures: bool = False            # draw figures into the graded notebook (and feedback)
+    warm_kernels: bool = True        # fork kernels from a warm server (grader_kernel.forkserver)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -143,13 +144,52 @@ def write_kernelspec(root: Path, limits: Limits, env: dict | None = None,
     pol = policy(root, limits, required)
     policy_path = root / "policy.json"
     policy_path.write_text(json.dumps(pol, indent=1), encoding="utf-8")
-    argv = [sys.executable, "-m", "grader_kernel.launcher", "--policy", str(policy_path),
+    # the fork server's client (a warm start when the worker runs a fork server, see
+    # start_fork_server; otherwise it becomes the launcher itself)
+    argv = [sys.executable, "-m", "grader_kernel.forkclient", "--policy", str(policy_path),
             "--", sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     spec = {"argv": argv, "display_name": "Python 3 (CNN course grading sandbox)",
             "language": "python", "env": {"MPLCONFIGDIR": str(mpl), **dict(env or {})},
             "metadata": {"debugger": False}}
     (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1), encoding="utf-8")
     return root
+
+
+def start_fork_server(root: Path, limits: Limits, work_root: Path, keras: bool = True):
+    """Start a fork server for this worker's kernels: ``(socket path, process)``.
+
+    ``(None, None)`` when it did not come up (kernels then start cold, through the launcher).
+
+    The server (:mod:`grader_kernel.forkserver`) is started with ``exec`` from an
+    environment that holds what kernels get (threads, the font cache, the kernel-side
+    packages) and nothing else of the grader's; it dies with the worker.
+    """
+    import tempfile
+    root = Path(root)
+    path = Path(tempfile.mkdtemp(prefix="cnn-forkserver-")) / "kernels.sock"
+    home = root / "forkserver-home"
+    home.mkdir(exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "MNIST_PATH")}
+    env.update({"PYTHONPATH": str(kernel_path(root)), "MPLCONFIGDIR": str(root / "matplotlib"),
+                "MPLBACKEND": os.environ.get("MPLBACKEND", "agg"), "HOME": str(home),
+                "KERAS_HOME": str(home / ".keras"), "TF_CPP_MIN_LOG_LEVEL": "3",
+                "CNN_COURSE_GRADING": "1", "PYTHONDONTWRITEBYTECODE": "1"})
+    for key in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "TF_NUM_INTRAOP_THREADS",
+                "TF_NUM_INTEROP_THREADS"):
+        env[key] = str(max(1, int(limits.threads)))
+    cmd = [sys.executable, "-m", "grader_kernel.forkserver", "--socket", str(path),
+           "--policy", str(root / "policy.json"), "--work-root", str(work_root)]
+    if keras:
+        cmd.append("--keras")
+    proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True, cwd=str(home))
+    import select
+    ready, _, _ = select.select([proc.stdout], [], [], 120)
+    if not ready or proc.stdout.readline().strip() != "ready":
+        proc.kill()
+        return None, None
+    return str(path), proc
 
 
 def launcher_env() -> dict:

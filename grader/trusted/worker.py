@@ -94,6 +94,26 @@ def _run_app(name: str, config, assignment: str, student: str) -> dict:
     return capture_log(app)
 
 
+_FORK_SERVER: dict = {}
+
+
+def _warm_kernels(task: GradingTask) -> None:
+    """Keep one fork server per worker process (restarted if it died); see sandbox.start_fork_server."""
+    from .sandbox import Limits, start_fork_server
+    proc = _FORK_SERVER.get("proc")
+    if proc is not None and proc.poll() is None and _FORK_SERVER.get("root") == task.jupyter_path:
+        return
+    if proc is not None and proc.poll() is None:
+        proc.kill()
+    path, proc = start_fork_server(Path(task.jupyter_path), Limits.from_dict(task.limits),
+                                   work_root=Path(task.work).parent)
+    _FORK_SERVER.update(proc=proc, root=task.jupyter_path)
+    if path:
+        os.environ["CNN_FORKSERVER_SOCKET"] = path
+    else:
+        os.environ.pop("CNN_FORKSERVER_SOCKET", None)
+
+
 def grade(task: GradingTask) -> GradingResult:
     from . import preprocessors, secret
     from .course import grading_config
@@ -112,6 +132,10 @@ def grade(task: GradingTask) -> GradingResult:
     os.environ["MPLBACKEND"] = ("module://matplotlib_inline.backend_inline"
                                 if Limits.from_dict(task.limits).figures else "agg")
     os.chdir(work)
+    if Limits.from_dict(task.limits).warm_kernels:
+        _warm_kernels(task)
+    else:  # cold starts: never a server this worker did not start
+        os.environ.pop("CNN_FORKSERVER_SOCKET", None)
     preprocessors.set_grading_secret(secret.load(Path(task.secret_file))
                                      if task.secret_file else None)
     if task.cache_dir:
