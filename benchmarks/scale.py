@@ -95,6 +95,19 @@ def _registered(build: Path, assignment: str, db_url: str | None):
     return course
 
 
+def _perfect_class(course, assignment: str, n: int, dest: Path) -> None:
+    """N perfect students' submissions of ``assignment`` (the example class's answers)."""
+    import nbformat
+    from grader.authoring import example_class
+    made = {name: example_class.student_notebooks(course, assignment, name)[0]["perfect"]
+            for name in course.notebooks(assignment)}
+    for i in range(n):
+        d = dest / f"student{i:05d}" / assignment
+        d.mkdir(parents=True)
+        for name, nb in made.items():
+            nbformat.write(nb, str(d / f"{name}.ipynb"))
+
+
 def one_merge(db: str, n: int, assignment: str, old: bool) -> dict:
     """Merge and export N results on ``db`` (sqlite | postgresql); figures as a dict."""
     from grader.trusted import report
@@ -181,9 +194,7 @@ def stand_in(grade_ids: dict, payload: dict, template=None, source=None) -> dict
 
 
 def one_driver(n: int, assignment: str, window: int | None) -> dict:
-    import nbformat
     from nbgrader.api import Gradebook
-    from grader.authoring import example_class
     from grader.settings import COURSE_ID
     from grader.trusted.autograde import Grader
     from grader.trusted.backends import DaskBackend
@@ -194,13 +205,7 @@ def one_driver(n: int, assignment: str, window: int | None) -> dict:
         with Gradebook(course.db_url, COURSE_ID) as gb:
             grade_ids = {nb.name: [(gc.name, float(gc.max_score)) for gc in nb.grade_cells]
                          for nb in gb.find_assignment(assignment).notebooks}
-        made = {name: example_class.student_notebooks(course, assignment, name)[0]["perfect"]
-                for name in course.notebooks(assignment)}
-        for i in range(n):
-            d = folder / "class" / f"student{i:05d}" / assignment
-            d.mkdir(parents=True)
-            for name, nb in made.items():
-                nbformat.write(nb, str(d / f"{name}.ipynb"))
+        _perfect_class(course, assignment, n, folder / "class")
         base = current_rss_mib()
         marks = {}
         t_start = time.perf_counter()
@@ -232,20 +237,12 @@ def one_driver(n: int, assignment: str, window: int | None) -> dict:
 
 # ------------------------------------------------------------------ real notebooks
 def one_real(n: int, assignment: str, scheduler: str | None) -> dict:
-    import nbformat
-    from grader.authoring import example_class
     from grader.trusted.autograde import autograde
     from grader.trusted.sandbox import Limits
     folder = Path(tempfile.mkdtemp(prefix="cnn-scale-"))
     try:
         course = _registered(folder / "build", assignment, None)
-        made = {name: example_class.student_notebooks(course, assignment, name)[0]["perfect"]
-                for name in course.notebooks(assignment)}
-        for i in range(n):
-            d = folder / "class" / f"student{i:05d}" / assignment
-            d.mkdir(parents=True)
-            for name, nb in made.items():
-                nbformat.write(nb, str(d / f"{name}.ipynb"))
+        _perfect_class(course, assignment, n, folder / "class")
         secret = folder / "secret"
         secret.write_text("benchmark-secret-" + "y" * 40)
         secret.chmod(0o600)
