@@ -72,14 +72,17 @@ def _autograde(args) -> int:
     from .trusted.report import format_table
     from .trusted.sandbox import SandboxUnavailable
     from .trusted.secret import SecretError
-    course = Course.default() if not args.course_build else Course(
-        root=Course.default().root, source=Course.default().source, build=Path(args.course_build))
+    default = Course.default()
+    course = Course(root=default.root, source=default.source,
+                    build=Path(args.course_build) if args.course_build else default.build,
+                    db=args.db_url)
     try:
         rep = autograde(args.submissions, course=course, limits=_limits(args),
                         workers=args.workers, assignments=args.assignment or None,
                         force=args.force,
-                        secret_file=Path(args.secret_file) if args.secret_file else None)
-    except (ValueError, FileNotFoundError, SecretError) as err:
+                        secret_file=Path(args.secret_file) if args.secret_file else None,
+                        scheduler=args.scheduler, store=args.store)
+    except (ValueError, FileNotFoundError, SecretError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except SandboxUnavailable as err:
@@ -150,7 +153,19 @@ def register(sub) -> None:
     p.add_argument("--assignment", action="append", metavar="STEM",
                    help="grade only this assignment (repeatable; default: all)")
     p.add_argument("--workers", type=positive_int, default=None,
-                   help="parallel workers (default: CPU cores, fewer if memory is short)")
+                   help="parallel workers (default: CPU cores, fewer if memory is short; "
+                        "with --scheduler local: the LocalCluster's worker processes, default 2)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="grade on a Dask cluster: its scheduler's address (tcp://host:8786), "
+                        "or 'local' for a LocalCluster on this machine (docs/scaling.md)")
+    p.add_argument("--store", choices=("copy", "shared"), default="copy",
+                   help="with --scheduler: 'copy' sends each task's files to the worker and "
+                        "the graded files back (default); 'shared' grades in build/course/work, "
+                        "which every worker must see at the same path")
+    p.add_argument("--db-url", default=None, metavar="URL",
+                   help="the course gradebook's database (any URL nbgrader accepts, e.g. "
+                        "postgresql://grader@dbhost/cnn_course; default $CNN_COURSE_DB_URL, "
+                        "else build/course/gradebook.db)")
     p.add_argument("--force", action="store_true", help="re-grade unchanged submissions too")
     p.add_argument("--course-build", default=None, metavar="DIR",
                    help="where the gradebook and outputs go (default build/course)")

@@ -33,3 +33,32 @@ def mnist_path():
         pytest.skip("no MNIST file: set MNIST_PATH to mnist.npz (CI points it at "
                     "../shared/data/mnist.npz)")
     return Path(path)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A private PostgreSQL server (``fixtures.postgres.PostgresServer``), stopped at the end.
+
+    Skips with the reason when the server binaries are absent, except in CI, which
+    must test the gradebook on a real PostgreSQL (.ci/run installs Debian's package).
+    """
+    from fixtures.postgres import PostgresServer, find_bin
+    bin_dir = find_bin()
+    if bin_dir is None:
+        why = ("no PostgreSQL server binaries (initdb, pg_ctl): install Debian's "
+               "postgresql package or set PG_BIN")
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must test the gradebook on PostgreSQL, but {why} "
+                        "(.ci/run installs it)")
+        pytest.skip(why)
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        if os.environ.get("CI"):
+            pytest.fail("CI must test the gradebook on PostgreSQL, but psycopg (3) is not installed")
+        pytest.skip("psycopg (3) is not installed (pip install -e .)")
+    server = PostgresServer(bin_dir).start()
+    try:
+        yield server
+    finally:
+        server.stop()

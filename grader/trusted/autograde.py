@@ -1,74 +1,74 @@
-"""Grade a whole class: ``python -m grader autograde SUBMISSIONS``.
+"""Grade a whole class: ``python -m grader autograde SUBMISSIONS [--scheduler ADDRESS]``.
 
 Steps (each built on nbgrader's own apps and gradebook):
 
 1. :func:`grader.trusted.course.prepare` registers every assignment in the gradebook
-   (nbgrader ``generate_assignment``) when it is new or its source changed.
+   (nbgrader ``generate_assignment``) when it is new or its source changed; the
+   gradebook is any database nbgrader accepts (``--db-url``: SQLite by default,
+   PostgreSQL for large classes).
 2. :mod:`grader.trusted.intake` finds the submissions (nbgrader layout, a flat LMS
    export, or a zip) and stages them as ``build/course/submitted/<student>/<assignment>/``.
 3. Each (student, assignment) whose files, source, limits, grading code and
    course secret are unchanged since the last run is skipped (resume); the others
-   are graded in parallel by
-   long-lived worker processes (:mod:`grader.trusted.worker`, one per core, killed and
-   replaced if one overruns), each task in a private folder with a
-   copy of the gradebook, nbgrader ``autograde`` with a sandboxed kernel
+   are graded by a *backend* (:mod:`grader.trusted.backends`): long-lived local
+   worker processes (:mod:`grader.trusted.worker`, one per core, killed and
+   replaced if one overruns), or the same workers on a Dask cluster
+   (``--scheduler``). Each task runs in a private folder with a small template
+   gradebook (the assignments only), nbgrader ``autograde`` with a sandboxed kernel
    (:mod:`grader_kernel.launcher`) and verdicts decided in the worker
    (:mod:`grader.trusted.verdicts`), then nbgrader ``generate_feedback``. Before
-   any of that, :func:`grader.trusted.sandbox.preflight` checks that this machine
-   can give every required protection; grading stops if not (fail closed).
-4. The parent merges each result into the course gradebook as it arrives, one
-   at a time, through nbgrader's ``Gradebook`` API (no concurrent sqlite writers),
-   copies the graded notebook and the feedback into ``build/course/autograded``
-   and ``build/course/feedback``, and saves the resume state.
+   any of that, :func:`grader.trusted.sandbox.preflight` checks that the machine
+   running the kernels can give every required protection; grading stops if not
+   (fail closed; on Dask, a worker that cannot fails its tasks with the reason).
+4. The parent merges each result into the course gradebook as it arrives, through
+   one session and one commit per batch of results that arrived together
+   (:class:`grader.trusted.gradebook_merge.Merger`: the rows nbgrader's
+   ``Gradebook`` API would write, no concurrent writers), copies the graded notebook
+   and the feedback into ``build/course/autograded`` and ``build/course/feedback``,
+   and saves the resume state after the gradebook commit.
 5. :mod:`grader.trusted.report` writes the grades CSV (nbgrader's export columns plus
    ``notes``), a per-test CSV, the summary and the score histogram, and the
    feedback for notebooks that could not run (:mod:`grader.trusted.feedback`).
 """
 from __future__ import annotations
 
-import concurrent.futures as cf
 import hashlib
 import json
 import os
-import queue
 import select
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from nbgrader.api import Gradebook, MissingEntry
-from nbgrader.utils import parse_utc
 
 from ..settings import REPO, tool_env
 from . import feedback as fb
 from . import intake as intake_mod
 from . import regrade, report
 from . import secret as secret_mod
-from .course import COURSE_ID, Course, load_state, prepare, save_state
-from .records import GradingResult, GradingTask
-from .sandbox import GIB, REQUIRED, Limits, policy, preflight, write_kernelspec
+from .backends import KERNEL_ENV, Backend, Done, Job, LocalPool, RunContext  # noqa: F401
+from .backends import slug as _slug  # noqa: F401 - kept for callers of the old name
+from .course import Course, load_state, prepare, save_state
+from .gradebook_merge import Merger, write_template
+from .records import GradingResult
+from .sandbox import GIB, Limits
 
 GRADER_VERSION = "3"
 #: the code that decides a grade: a change to any of it regrades everyone
 GRADING_CODE = ("grader", "grader_kernel", "utils")
-#: environment of every graded kernel: grading mode (small training runs), and no
-#: TensorFlow C++ start-up log on stderr
-KERNEL_ENV = {"CNN_COURSE_GRADING": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
+#: most results merged in one gradebook transaction
+MERGE_BATCH = 500
 
 
 @dataclass
 class Outcome:
     student: str
     assignment: str
-    status: str                 # graded | skipped (unchanged) | error
+    status: str                 # graded | unchanged | error | lost (not graded this run)
     score: float = 0.0
     max_score: float = 0.0
     seconds: float = 0.0
@@ -114,131 +114,40 @@ def fingerprint(course: Course, sub_dir: Path, assignment: str, limits: Limits,
     return h.hexdigest()
 
 
-def _slug(student: str, assignment: str) -> str:
-    return hashlib.sha1(f"{student}\x1f{assignment}".encode()).hexdigest()[:16]
-
-
-def _copy_db(src: Path, dest: Path) -> None:
-    """A consistent copy of the sqlite gradebook (sqlite's backup API)."""
-    with sqlite3.connect(str(src)) as a, sqlite3.connect(str(dest)) as b:
-        a.backup(b)
-    a.close()
-    b.close()
-
-
 class Grader:
+    """One driver for every backend: staging, resume, merging and reports.
+
+    ``backend`` runs the tasks (default: :class:`grader.trusted.backends.LocalPool`
+    with ``workers`` processes).
+    """
+
     def __init__(self, course: Course, limits: Limits, workers: int | None = None,
                  force: bool = False, log=print, progress: bool = True,
-                 secret_file: Path | None = None):
+                 secret_file: Path | None = None, backend: Backend | None = None):
         self.course = course
         self.secret_file = secret_file
         self.limits = limits
         self.workers = workers or default_workers(limits)
+        self.backend = backend or LocalPool(self.workers)
         self.force = force
         self.log = log
         self.progress = progress
-        self._lock = threading.Lock()
-        self._idle: queue.Queue = queue.Queue()
-
-    # ------------------------------------------------------------ running one task
-    def _task(self, student: str, assignment: str, notes: list[str]) -> tuple[GradingTask, Path]:
-        c = self.course
-        work = c.work / _slug(student, assignment)
-        if work.exists():
-            shutil.rmtree(work, ignore_errors=True)
-        (work / "submitted" / student).mkdir(parents=True)
-        shutil.copytree(c.submitted / student / assignment, work / "submitted" / student / assignment)
-        with self._lock:
-            _copy_db(c.db_path, work / "gradebook.db")
-        task = GradingTask(student=student, assignment=assignment, work=str(work),
-                           source=str(c.source), notebooks=c.notebooks(assignment),
-                           limits=self.limits.as_dict(), jupyter_path=str(c.build / "jupyter"),
-                           secret_file=str(self.secret_file or ""),
-                           cache_dir=str(c.build / "cache"), notes=list(notes))
-        path = work / "task.json"
-        path.write_text(task.to_json(), encoding="utf-8")
-        return task, path
-
-    def _run_worker(self, task_path: Path, n_notebooks: int) -> GradingResult:
-        limit = (self.limits.notebook_timeout + 60) * max(n_notebooks, 1) + 180
-        worker = self._idle.get()
-        try:
-            finished, detail = worker.run(task_path, limit)
-        finally:
-            self._idle.put(worker)
-        result_path = task_path.parent / "result.json"
-        if finished and result_path.is_file():
-            try:
-                return GradingResult.from_json(result_path.read_text(encoding="utf-8"))
-            except (OSError, ValueError) as err:
-                detail = f"its result could not be read: {err}"
-                finished = False
-        _kill_kernels_in(task_path.parent)
-        if not finished and detail == "timeout":
-            why = (f"grading this submission took longer than {limit} s; the grader "
-                   "stopped it and its tests score 0")
-        else:
-            why = f"the grading worker stopped ({detail}); this submission's tests score 0"
-        return GradingResult.failed(None, None, why)
 
     # ------------------------------------------------------------ merging
-    def _merge(self, student: str, assignment: str, result: GradingResult, work: Path) -> Outcome:
-        with warnings.catch_warnings():
-            # nbgrader's update_or_create_submission trips SQLAlchemy autoflush warnings
-            warnings.simplefilter("ignore")
-            return self._merge_quiet(student, assignment, result, work)
-
-    def _merge_quiet(self, student: str, assignment: str, result: GradingResult,
-                     work: Path) -> Outcome:
+    def _copy_outputs(self, student: str, assignment: str, work: Path | None) -> None:
+        """Graded notebooks and feedback from a task's folder into the course's folders."""
         c = self.course
-        notes = list(result.notes)
-        with Gradebook(c.db_url, COURSE_ID) as gb:
-            gb.update_or_create_student(student)
-            kwargs = {}
-            if result.timestamp:
-                kwargs["timestamp"] = parse_utc(result.timestamp)
-            sub = gb.update_or_create_submission(assignment, student, **kwargs)
-            seen = set()
-            for nb_name, entry in result.notebooks.items():
-                seen.add(nb_name)
-                for nb_note in entry.notes:
-                    if nb_note not in notes:
-                        notes.append(f"{nb_name}: {nb_note}")
-                for gid, g in entry.grades.items():
-                    try:
-                        grade = gb.find_grade(gid, nb_name, assignment, student)
-                    except MissingEntry:
-                        continue
-                    grade.auto_score = g.auto_score
-                    grade.needs_manual_grade = bool(grade.manual_score is not None
-                                                    or g.auto_score is None)
-                for gid, text in entry.comments.items():
-                    try:
-                        gb.find_comment(gid, nb_name, assignment, student).auto_comment = text
-                    except MissingEntry:
-                        continue
-            # whatever the worker could not report scores zero, never a stale pass
-            for snb in sub.notebooks:
-                if snb.name not in seen:
-                    for grade in snb.grades:
-                        grade.auto_score = 0.0
-                        grade.needs_manual_grade = grade.manual_score is not None
-            gb.db.commit()
-            sub = gb.find_submission(assignment, student)
-            score, max_score = float(sub.score), float(sub.max_score)
-        # graded notebooks and feedback into the course's folders
         for kind, target_root, ext in (("autograded", c.autograded, ".ipynb"),
                                        ("feedback", c.feedback, ".html")):
-            src = work / kind / student / assignment
             dest = target_root / student / assignment
             if dest.exists():
                 shutil.rmtree(dest)
             dest.mkdir(parents=True, exist_ok=True)
-            if src.is_dir():
+            src = work / kind / student / assignment if work is not None else None
+            if src is not None and src.is_dir():
                 for f in src.iterdir():
                     if f.suffix == ext and f.is_file() and not f.is_symlink():
                         shutil.copy(f, dest / f.name)
-        return Outcome(student, assignment, result.status, score, max_score, notes=notes)
 
     # ------------------------------------------------------------ the whole class
     def run(self, source: Path, assignments: list[str] | None = None) -> report.ClassReport:
@@ -262,94 +171,56 @@ class Grader:
         unmatched = list(found.unmatched)
         for path, why in unmatched:
             self.log(f"  not graded: {path}: {why}")
-        required = REQUIRED if self.limits.sandbox else ()
-        jupyter = c.build / "jupyter"
-        if self.limits.sandbox:
-            held = preflight(jupyter, self.limits, required)  # raises SandboxUnavailable
-            self.log("sandbox: " + ", ".join(f"{k}={v}" for k, v in sorted(held.items())
-                                             if k in ("landlock", "pid_namespace",
-                                                      "process_limit")))
-        else:
-            self.log("WARNING: --unsafe-no-sandbox: students' code runs without the file, "
-                     "process and network fences; grades stay decided by the grader, but a "
-                     "hostile notebook could damage this machine or read the course's files")
-        write_kernelspec(jupyter, self.limits, env=KERNEL_ENV, required=required)
         guard_digest = None if self.limits.sandbox else _course_digest(c)
-        if self.secret_file:
-            secret_mod.check_out_of_reach(self.secret_file, policy(jupyter, self.limits)["read"])
         context = code_digest() + (secret_mod.digest(self.secret_file) if self.secret_file
                                    else "fixed-seeds")
-
+        template = write_template(c.db_url, c.build / "template-gradebook.db")
+        ctx = RunContext(course=c, limits=self.limits, secret_file=self.secret_file,
+                         template=template, code=code_digest(), log=self.log)
+        backend = self.backend
         state = load_state(c)
         done = state.setdefault("graded", {})
-        todo, outcomes = [], []
-        for sub in staged:
-            key = f"{sub.student}\x1f{sub.assignment}"
-            fp = fingerprint(c, c.submitted / sub.student / sub.assignment, sub.assignment,
-                             self.limits, context)
-            prev = done.get(key)
-            if not self.force and prev and prev.get("fingerprint") == fp and _has_submission(c, sub):
-                outcomes.append(Outcome(sub.student, sub.assignment, "unchanged",
-                                        prev.get("score", 0.0), prev.get("max_score", 0.0),
-                                        notes=prev.get("notes", [])))
-                continue
-            todo.append((sub, fp))
-        self.log(f"grading {len(todo)} submission(s) of {len({s.student for s in staged})} "
-                 f"student(s) with {self.workers} worker(s); {len(outcomes)} unchanged since the "
-                 f"last run (kept)")
-        total = len(todo)
-
-        def job(sub):
-            t0 = time.monotonic()
-            task, path = self._task(sub.student, sub.assignment, list(sub.notes))
-            result = self._run_worker(path, len(task.notebooks))
-            return result, path.parent, time.monotonic() - t0
-
-        finished = 0
-        workers = [WorkerProcess() for _ in range(min(self.workers, max(total, 1)))]
-        for w in workers:
-            self._idle.put(w)
-        with cf.ThreadPoolExecutor(max_workers=len(workers)) as pool:
-            futures = {pool.submit(job, sub): (sub, fp) for sub, fp in todo}
+        outcomes: list[Outcome] = []
+        lost: list[Done] = []
+        with Merger(c.db_url) as merger:
+            have = merger.submitted()
+            todo = []
+            for sub in staged:
+                key = f"{sub.student}\x1f{sub.assignment}"
+                fp = fingerprint(c, c.submitted / sub.student / sub.assignment, sub.assignment,
+                                 self.limits, context)
+                prev = done.get(key)
+                if (not self.force and prev and prev.get("fingerprint") == fp
+                        and (sub.student, sub.assignment) in have):
+                    outcomes.append(Outcome(sub.student, sub.assignment, "unchanged",
+                                            prev.get("score", 0.0), prev.get("max_score", 0.0),
+                                            notes=prev.get("notes", [])))
+                    continue
+                todo.append(Job(sub.student, sub.assignment, layout[sub.assignment],
+                                list(sub.notes), fp))
+            total = len(todo)
+            if total:
+                backend.start(ctx)
+            self.log(f"grading {total} submission(s) of {len({s.student for s in staged})} "
+                     f"student(s) with {backend.describe() if total else 'no worker'}; "
+                     f"{len(outcomes)} unchanged since the last run (kept)")
             try:
-                for fut in cf.as_completed(futures):
-                    sub, fp = futures[fut]
-                    try:
-                        result, work, secs = fut.result()
-                    except Exception as err:  # noqa: BLE001
-                        result, work, secs = (GradingResult.failed(
-                            sub.student, sub.assignment, f"the grader failed: {err}"),
-                            c.work / _slug(sub.student, sub.assignment), 0.0)
-                    t_merge = time.monotonic()
-                    outcome = self._merge(sub.student, sub.assignment, result, work)
-                    merge_seconds = time.monotonic() - t_merge
-                    outcome.seconds = secs
-                    outcomes.append(outcome)
-                    done[f"{sub.student}\x1f{sub.assignment}"] = {
-                        "fingerprint": fp if outcome.status != "error" else "",
-                        "score": outcome.score, "max_score": outcome.max_score,
-                        "notes": outcome.notes, "seconds": round(secs, 2),
-                        "outcomes": {nb: e.outcomes for nb, e in result.notebooks.items()},
-                        "protections": {nb: e.protections for nb, e in result.notebooks.items()},
-                        "notebook_seconds": {nb: e.seconds for nb, e in
-                                             result.notebooks.items()},
-                        "phases": _phases(result, merge_seconds)}
-                    save_state(c, state)
-                    finished += 1
-                    if self.progress:
-                        flag = "" if outcome.status == "graded" else f" [{outcome.status}]"
-                        self.log(f"[{finished:>3}/{total}] {sub.student} / {sub.assignment}: "
-                                 f"{outcome.score:g}/{outcome.max_score:g} in {secs:.1f} s{flag}")
-                    if not os.environ.get("CNN_GRADING_KEEP_WORK"):
-                        shutil.rmtree(work, ignore_errors=True)
+                if total:
+                    backend.submit(todo)
+                    self._collect(backend, merger, state, outcomes, lost, total)
             finally:
-                for w in workers:
-                    w.stop()
+                if total:
+                    backend.close()
         tampered = guard_digest is not None and _course_digest(c) != guard_digest
         state["unmatched"] = unmatched
         save_state(c, state)
         rep = report.build(c, wanted, state, outcomes, unmatched,
                            wall_seconds=time.monotonic() - start)
+        if lost:
+            whys = sorted({d.lost for d in lost})
+            rep.warnings.append(f"{len(lost)} submission(s) were not graded in this run "
+                                f"({'; '.join(whys)}); their previous grades are kept. Run the "
+                                "same command again to grade them (the others are saved).")
         if tampered:
             rep.warnings.append("the course files (solutions/, grader/, utils/) CHANGED while "
                                 "grading (kernels were not sandboxed): a submission "
@@ -358,6 +229,74 @@ class Grader:
         fb.write_missing_feedback(c, wanted, state)
         report.write(c, rep)
         return rep
+
+    def _collect(self, backend: Backend, merger: Merger, state: dict, outcomes: list,
+                 lost: list, total: int) -> None:
+        """Merge results as they come: a batch per commit, the resume state after it."""
+        c = self.course
+        done = state["graded"]
+        batch: list[tuple[Done, list[str], float]] = []
+        finished = 0
+        last_save, save_cost = time.monotonic(), 0.0
+
+        def flush(final: bool = False):
+            nonlocal finished, last_save, save_cost
+            if not batch and not final:
+                return
+            t_commit = time.monotonic()
+            scores = merger.commit()
+            commit_share = (time.monotonic() - t_commit) / max(len(batch), 1)
+            for item, notes, merge_seconds in batch:
+                job, result, secs = item.job, item.result, item.seconds
+                score, max_score = scores.get((job.student, job.assignment), (0.0, 0.0))
+                outcome = Outcome(job.student, job.assignment, result.status, score, max_score,
+                                  secs, notes)
+                outcomes.append(outcome)
+                done[f"{job.student}\x1f{job.assignment}"] = {
+                    "fingerprint": job.fingerprint if outcome.status != "error" else "",
+                    "score": score, "max_score": max_score,
+                    "notes": notes, "seconds": round(secs, 2),
+                    "outcomes": {nb: e.outcomes for nb, e in result.notebooks.items()},
+                    "protections": {nb: e.protections for nb, e in result.notebooks.items()},
+                    "notebook_seconds": {nb: e.seconds for nb, e in result.notebooks.items()},
+                    "phases": _phases(result, merge_seconds + commit_share)}
+                finished += 1
+                if self.progress:
+                    flag = "" if outcome.status == "graded" else f" [{outcome.status}]"
+                    self.log(f"[{finished:>3}/{total}] {job.student} / {job.assignment}: "
+                             f"{score:g}/{max_score:g} in {secs:.1f} s{flag}")
+            batch.clear()
+            # the state is a whole-class file: rewritten at most every few seconds (and at
+            # the end); what it has not recorded yet is simply regraded after a crash
+            now = time.monotonic()
+            if final or now - last_save >= max(2.0, 5 * save_cost):
+                save_state(c, state)
+                save_cost = time.monotonic() - now
+                last_save = time.monotonic()
+
+        while backend.outstanding > 0:
+            # results that arrived together share a commit; waiting is bounded so that a
+            # batch never waits for a slow task
+            item = backend.next(timeout=0 if batch else 5.0)
+            if item is None:
+                flush()
+                continue
+            if item.lost:
+                lost.append(item)
+                finished += 1
+                outcomes.append(Outcome(item.job.student, item.job.assignment, "lost",
+                                        notes=[item.lost]))
+                continue
+            t_merge = time.monotonic()
+            notes = merger.merge(item.job.student, item.job.assignment, item.result)
+            self._copy_outputs(item.job.student, item.job.assignment, item.work)
+            merge_seconds = time.monotonic() - t_merge
+            if item.work is not None and not os.environ.get("CNN_GRADING_KEEP_WORK"):
+                shutil.rmtree(item.work, ignore_errors=True)
+            batch.append((item, notes, merge_seconds))
+            if len(batch) >= MERGE_BATCH:
+                flush()
+        flush(final=True)
 
 
 class WorkerProcess:
@@ -441,15 +380,6 @@ def _kill_kernels_in(work: Path) -> None:
                 pass
 
 
-def _has_submission(course: Course, sub) -> bool:
-    with Gradebook(course.db_url, COURSE_ID) as gb:
-        try:
-            gb.find_submission(sub.assignment, sub.student)
-            return True
-        except MissingEntry:
-            return False
-
-
 def _course_digest(course: Course) -> str:
     """A digest of the files a submission must never change (course code and sources)."""
     h = hashlib.sha256()
@@ -476,19 +406,28 @@ def _kill_group(proc: subprocess.Popen) -> None:
 def autograde(source, course: Course | None = None, limits: Limits | None = None,
               workers: int | None = None, assignments=None, force: bool = False,
               log=print, progress: bool = True,
-              secret_file: Path | None = None) -> report.ClassReport:
+              secret_file: Path | None = None, scheduler: str | None = None,
+              store: str = "copy", backend: Backend | None = None) -> report.ClassReport:
     """Grade every submission under ``source``; return the class report (also written to disk).
 
     ``secret_file``: the course secret (default :func:`grader.trusted.secret.default_path`,
     created on first use). Raises :class:`grader.trusted.sandbox.SandboxUnavailable`
     when a required protection cannot be applied (unless ``limits.sandbox`` is False).
+    ``scheduler``: a Dask scheduler's address, or ``local`` for a ``LocalCluster`` of
+    ``workers`` processes (:class:`grader.trusted.backends.DaskBackend`, with ``store``
+    ``copy`` or ``shared``); None grades with local worker processes. ``backend``
+    overrides both.
     """
+    if backend is None and scheduler:
+        from .backends import DaskBackend
+        backend = DaskBackend(scheduler, store=store,
+                              workers=workers if scheduler == "local" else None)
     course = course or Course.default()
     prefetch_data(course, log)
     secret_path = secret_mod.ensure(secret_file, log)
     secret_mod.load(secret_path)  # fail early, with what to do, on a bad secret
     grader = Grader(course, limits or Limits(), workers=workers, force=force, log=log,
-                    progress=progress, secret_file=secret_path)
+                    progress=progress, secret_file=secret_path, backend=backend)
     before = regrade.take_snapshot(course)  # reports/regrade.md: what this run changed
     rep = grader.run(Path(source), assignments)
     regrade.write(course, before, rep, log=log)

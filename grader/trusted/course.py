@@ -21,6 +21,9 @@ from .. import notebook_cells as cells
 from ..settings import COURSE_ID, REPO, tool_env
 
 STATE_FILE = "grading_state.json"
+#: the course gradebook's database when it is not the SQLite file under build/course
+#: (any SQLAlchemy URL nbgrader accepts, e.g. postgresql://grader@dbhost/cnn_course)
+DB_URL_ENV = "CNN_COURSE_DB_URL"
 #: what a student sees in place of a solution
 CODE_STUB = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 TEXT_STUB = "YOUR ANSWER HERE"
@@ -32,6 +35,8 @@ class Course:
     root: Path
     source: Path
     build: Path
+    #: the gradebook's database URL; None: ``$CNN_COURSE_DB_URL``, else ``build/gradebook.db``
+    db: str | None = None
 
     @classmethod
     def default(cls) -> "Course":
@@ -48,7 +53,23 @@ class Course:
 
     @property
     def db_url(self) -> str:
-        return f"sqlite:///{self.db_path}"
+        return self.db or os.environ.get(DB_URL_ENV) or f"sqlite:///{self.db_path}"
+
+    def has_assignment(self, stem: str) -> bool:
+        """Whether the gradebook knows ``stem`` (without creating a missing database)."""
+        url = self.db_url
+        if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file():
+            return False
+        from sqlalchemy import create_engine, text
+        engine = create_engine(url, future=True)
+        try:
+            with engine.connect() as conn:
+                return conn.execute(text("SELECT 1 FROM assignment WHERE name = :n"),
+                                    {"n": stem}).first() is not None
+        except Exception:  # noqa: BLE001 - no tables yet: not registered
+            return False
+        finally:
+            engine.dispose()
 
     @property
     def submitted(self) -> Path:
@@ -100,8 +121,8 @@ def base_config(root: Path, *, source="solutions", release="notebooks",
     c.CourseDirectory.autograded_directory = os.path.join(build, "autograded")
     c.CourseDirectory.feedback_directory = os.path.join(build, "feedback")
     c.CourseDirectory.solution_directory = os.path.join(build, "solution")
-    c.CourseDirectory.db_url = db_url or "sqlite:///" + os.path.join(str(root), build,
-                                                                     "gradebook.db")
+    c.CourseDirectory.db_url = db_url or os.environ.get(DB_URL_ENV) or (
+        "sqlite:///" + os.path.join(str(root), build, "gradebook.db"))
     c.CourseDirectory.ignore = list(IGNORE)
     c.ClearSolutions.code_stub = dict(CODE_STUB)
     c.ClearSolutions.text_stub = TEXT_STUB
@@ -231,7 +252,7 @@ def prepare(course: Course, assignments: list[str], log=print) -> None:
     config = course_config(course)
     for stem in assignments:
         digest = course.source_digest(stem)
-        if known.get(stem) == digest and course.db_path.is_file():
+        if known.get(stem) == digest and course.has_assignment(stem):
             continue
         failed = generate_assignments([stem], config)
         if failed:

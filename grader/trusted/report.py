@@ -51,10 +51,14 @@ class CsvWithNotesExportPlugin(ExportPlugin):
         with open(dest, "w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
             writer.writerow(NBGRADER_COLUMNS + ["notes"])
+            # nbgrader orders students by name only; ids break ties so that the file is
+            # the same on every database (PostgreSQL returns equal names in any order)
+            everyone = sorted(gradebook.students, key=lambda s: (s.last_name or "",
+                                                                  s.first_name or "", s.id))
             for assignment in gradebook.assignments:
                 if assignments and assignment.name not in assignments:
                     continue
-                for student in gradebook.students:
+                for student in everyone:
                     if students and student.id not in students:
                         continue
                     row = {"assignment": assignment.name, "duedate": assignment.duedate,
@@ -237,7 +241,8 @@ def write(course: Course, rep: ClassReport) -> ClassReport:
     rep.files = {"grades": out / "grades.csv", "tests": out / "tests.csv",
                  "summary": out / "summary.md", "summary_json": out / "summary.json",
                  "histogram": out / "histogram.png", "feedback": course.feedback,
-                 "gradebook": course.db_path}
+                 "gradebook": course.db_path if course.db_url.startswith("sqlite:")
+                 else _without_password(course.db_url)}
     _histogram(rep, out / "histogram.png")
     groups = mistakes.write(out, course.autograded)  # mistakes.csv/png: what the class got wrong
     rep.files.update(mistakes=out / "mistakes.csv", mistakes_plot=out / "mistakes.png")
@@ -247,6 +252,12 @@ def write(course: Course, rep: ClassReport) -> ClassReport:
                                                   "mistakes": mistakes.as_json(groups)},
                                                  indent=1, ensure_ascii=False), encoding="utf-8")
     return rep
+
+
+def _without_password(url: str) -> str:
+    """A database URL fit to print (the password, if any, masked)."""
+    from sqlalchemy.engine import make_url
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def protection_summary(found: dict) -> str:
