@@ -3,8 +3,8 @@
 :mod:`grader.trusted.autograde` keeps one long-lived
 ``python -m grader.trusted.worker --serve`` per parallel slot and sends it task files,
 one per (student, assignment) (``python -m grader.trusted.worker TASK.json`` grades a
-single one). A task's folder holds a *copy* of the gradebook (made after
-``generate_assignment``) and the student's submitted notebooks. The worker runs
+single one). A task's folder holds a small gradebook of its own (the assignments only,
+as ``generate_assignment`` registered them) and the student's submitted notebooks. The worker runs
 nbgrader's own ``Autograde`` and ``GenerateFeedback`` converters (what
 ``nbgrader autograde`` and ``nbgrader generate_feedback`` run) with the settings of
 :func:`grader.trusted.course.grading_config`, and writes ``result.json``
