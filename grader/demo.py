@@ -36,15 +36,20 @@ def run(workers: int | None = None, limits: Limits | None = None, force: bool = 
     if not skip_release:
         print(f"== 1. release: {len(stems)} notebook(s) -> notebooks/")
         rel.release(stems)
+        print(f"   ({time.monotonic() - t0:.0f} s)")
+    t1 = time.monotonic()
     print("== 2. example class -> build/demo/example_class")
     dest = course.build / "example_class"
     for note in example_class.build(dest, course=course, assignments=stems):
         print(f"   note: {note}")
     for student, what in example_class.STUDENTS.items():
         print(f"   {student:<17} {what}")
+    print(f"   ({time.monotonic() - t1:.0f} s)")
+    t2 = time.monotonic()
     print("== 3. autograde (nbgrader, in parallel, sandboxed kernels)")
     rep = autograde(dest, course=course, limits=limits or Limits(cell_timeout=300),
                     workers=workers, force=force)
+    print(f"   ({time.monotonic() - t2:.0f} s)")
     print("== 4. grades (points per notebook)")
     print(format_table(rep))
     print()

@@ -776,9 +776,12 @@ def test_student_file_browser_lists_every_notebook(lab, page):
         if not (lab.root / stem).exists():
             shutil.copytree(REPO / "notebooks" / stem, lab.root / stem)
     with screenshot_on_failure(page, "student_notebook_list"):
-        page.goto(f"{lab.base}/lab/tree?token={lab.token}")
+        page.goto(f"{lab.base}/lab?token={lab.token}")
         listing = page.locator(".jp-DirListing-content")
         listing.wait_for(timeout=60_000)
+        # the file browser reopens the folder an earlier test left it in: go to the root
+        page.locator(".jp-BreadCrumbs-home").first.click()
+        page.locator(".jp-DirListing-itemText", has_text=stems[-1]).first.wait_for(timeout=30_000)
         for stem in stems:
             page.locator(".jp-DirListing-itemText", has_text=stem).first.wait_for(timeout=30_000)
         shot(page, "11_notebook_list")

@@ -442,7 +442,7 @@ def test_solution_runs_fast_when_grading(mnist_path):
     assert errors(nb) == []
     text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
                    for o in c.get("outputs", []))
-    assert "training on 1,000 images for 1 epoch(s)" in text
+    assert "training on 256 images for 1 epoch(s)" in text
     assert text.count("\u2714") == 8
 
 
