@@ -25,6 +25,7 @@ import base64
 import builtins
 import inspect
 import json
+import mmap
 import traceback
 import warnings
 from typing import Any
@@ -36,7 +37,9 @@ PROTOCOL = 1
 _THIS_FILE = __file__
 #: memory held back from the student's code, so that a notebook that used up its
 #: memory limit (and keeps it) can still be asked to run its functions: each call
-#: frees this reserve first and takes it back afterwards
+#: frees this reserve first and takes it back afterwards. It is a private anonymous
+#: mapping, never touched: it counts against the kernel's RLIMIT_DATA like memory in
+#: use, but taking and freeing it costs two system calls, not 16 MiB of zeroed pages.
 RESERVE_BYTES = 16 * 1024 ** 2
 _RESERVE: list = []
 
@@ -45,8 +48,8 @@ def hold_reserve() -> None:
     """Take the reserve (the grader's first cell does, before any student code runs)."""
     if not _RESERVE:
         try:
-            _RESERVE.append(bytearray(RESERVE_BYTES))
-        except MemoryError:
+            _RESERVE.append(mmap.mmap(-1, RESERVE_BYTES, flags=mmap.MAP_PRIVATE))
+        except (MemoryError, OSError):  # ENOMEM: the notebook already holds its limit
             pass
 
 

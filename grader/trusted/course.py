@@ -145,6 +145,7 @@ def grading_config(work: Path, source: Path, limits, *, trusted: bool = True):
                                         OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
     from .preprocessors import (ApplyFindings, FeedbackNotes, HideHiddenTests, RepairMetadata,
                                 SandboxedExecute, ScanTampering)
+    from .feedback_html import FeedbackHTMLExporter
     from .sandbox import human_bytes
     work = Path(work)
     c = base_config(work, source=str(source), release="release", build=".",
@@ -171,6 +172,7 @@ def grading_config(work: Path, source: Path, limits, *, trusted: bool = True):
     c.LimitOutput.max_lines = 300
     c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, FeedbackNotes,
                                         CSSHTMLHeaderPreprocessor]
+    c.GenerateFeedback.exporter_class = FeedbackHTMLExporter  # templates compiled once per worker
     return c
 
 

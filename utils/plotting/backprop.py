@@ -19,7 +19,7 @@ from typing import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .core import new_axes, show_matrix
+from .core import new_axes, show_matrix, tidy
 from .pooling import WINDOW_COLOURS
 
 
@@ -97,7 +97,7 @@ def show_tiny_derivation(n: int = 3, f: int = 2):
                "dX: a pixel collects from each window over it", fontsize=8)
     fig.suptitle("The tiny case in symbols: each product x\u00b7k inside z sends dz\u00b7k back "
                  "to x and dz\u00b7x back to k", fontsize=11)
-    fig.tight_layout(rect=(0, 0, 1, 0.93))
+    tidy(fig, rect=(0, 0, 1, 0.93))
     return fig
 
 
@@ -119,7 +119,7 @@ def show_matrices(panels: Sequence[tuple], frames: Mapping[int, Sequence[tuple]]
                                        edgecolor=colour, linewidth=2.5))
     if suptitle:
         fig.suptitle(suptitle, fontsize=11)
-    fig.tight_layout(rect=(0, 0, 1, 0.9 if suptitle else 1))
+    tidy(fig, rect=(0, 0, 1, 0.9 if suptitle else 1))
     return fig
 
 
@@ -152,7 +152,7 @@ def show_pool_backward(A_prev, dA, dA_prev, f: int, stride: int, mode: str, axes
                                        edgecolor=colour, linewidth=2.5))
         axes[1].add_patch(plt.Rectangle((w - 0.45, h - 0.45), 0.9, 0.9, fill=False,
                                         edgecolor=colour, linewidth=2.5))
-    fig.tight_layout()
+    tidy(fig)
     return fig
 
 
@@ -168,7 +168,7 @@ def plot_step_sizes(hs: Sequence[float], curves: Mapping[str, Sequence[float]],
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3, which="both")
     ax.legend()
-    fig.tight_layout()
+    tidy(fig)
     return fig
 
 
@@ -195,7 +195,7 @@ def plot_gradient_check(pairs: Mapping[str, tuple], errors: Mapping[str, float] 
             title += f"\nrelative error {errors[name]:.1e}"
         ax.set_title(title, fontsize=10)
         ax.grid(alpha=0.3)
-    fig.tight_layout()
+    tidy(fig)
     return fig
 
 
@@ -220,7 +220,7 @@ def plot_multiply_adds(counts: Mapping[str, Mapping[str, int]]):
     ax.set_ylabel("multiply-adds per example")
     ax.legend()
     ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
+    tidy(fig)
     return fig
 
 
@@ -238,5 +238,5 @@ def plot_loss_curve(losses: Sequence[float], accuracies: Sequence[float] | None 
         ax2.plot(steps, accuracies, "s--", color="tab:green", label="accuracy")
         ax2.set_ylabel("accuracy on the batch", color="tab:green")
         ax2.set_ylim(0, 1.05)
-    fig.tight_layout()
+    tidy(fig)
     return fig

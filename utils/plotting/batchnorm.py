@@ -14,7 +14,7 @@ from typing import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .core import new_axes
+from .core import new_axes, tidy
 
 CHANNEL_COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple",
                    "tab:brown", "tab:pink", "tab:olive")
@@ -73,7 +73,7 @@ def show_normalised_axes(N: int = 5, D: int = 4, m: int = 3, n_H: int = 3, n_W: 
     for ax in (left, right):
         ax.set_aspect("equal")
         ax.axis("off")
-    fig.tight_layout()
+    tidy(fig)
     return fig
 
 
@@ -103,7 +103,7 @@ def show_channel_histograms(X, out, bins: int = 30, names: Sequence[str] | None 
     axes[0].set_ylabel("count")
     axes[0].legend(fontsize=8)
     fig.set_size_inches(10, 3.8)
-    fig.tight_layout()
+    tidy(fig)
     return fig
 
 
@@ -131,7 +131,7 @@ def plot_running_averages(batch_values, runs: Mapping[str, Sequence[float]],
     ax.set_title(f"moving averages of the batch {what}")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
+    tidy(fig)
     return fig
 
 
@@ -158,7 +158,7 @@ def plot_gradient_check(pairs: Mapping[str, tuple]):
         ax.set_ylabel("numerical")
         ax.set_title(name)
         ax.grid(alpha=0.3)
-    fig.tight_layout()
+    tidy(fig)
     return fig
 
 
@@ -185,5 +185,5 @@ def compare_training_curves(histories: Mapping[str, Mapping[str, Sequence[float]
         ax.set_title(titles.get(metric, metric))
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    fig.tight_layout()
+    tidy(fig)
     return fig

@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import FancyArrowPatch
 
-from .core import draw_box, new_axes, recolour_texts, show_matrix
+from .core import draw_box, new_axes, recolour_texts, show_matrix, tidy
 
 CHANNEL_NAMES = ("red", "green", "blue")
 CHANNEL_CMAPS = ("Reds", "Greens", "Blues")
@@ -42,7 +42,7 @@ def show_filter_channels(filt, title: str | None = None,
                     fontsize=20)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
+    tidy(fig)
     return fig
 
 
@@ -86,7 +86,7 @@ def show_volume_example(A, W, Z=None, b=None, channel_names: Sequence[str] = CHA
         if b is not None:
             bias = float(np.asarray(b).reshape(-1)[k])
             ax.set_title(ax.get_title() + f" (bias {bias:g})", fontsize=10)
-    fig.tight_layout()
+    tidy(fig)
     return fig
 
 
@@ -121,7 +121,7 @@ def show_photo_feature_maps(photo, maps, titles: Sequence[str], cmap: str = "RdB
             scale = f"black 0 .. white {top:.2g}"
         ax.set_title(f"{titles[k]}\n({scale})", fontsize=9)
         ax.axis("off")
-    fig.tight_layout()
+    tidy(fig)
     return fig
 
 
@@ -161,7 +161,7 @@ def show_one_by_one_conv(n_H: int = 28, n_W: int = 28, n_C_prev: int = 64, n_C: 
     ax.axis("off")
     ax.set_title("A 1x1 convolution mixes channels at each pixel; it never looks at "
                  "neighbours")
-    fig.tight_layout()
+    tidy(fig)
     return fig
 
 
@@ -178,7 +178,7 @@ def show_parameter_comparison(counts: dict, title: str | None = None):
     ax.set_xlabel("number of parameters (log scale)")
     ax.set_title(title or "Parameters needed to map 32x32x3 to 28x28x6")
     ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout()
+    tidy(fig)
     return fig
 
 
@@ -222,5 +222,5 @@ def show_translation_equivariance(x, x_shifted, z, z_shifted, shift: tuple[int, 
     for ax in axes:
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.tight_layout()
+    tidy(fig)
     return fig

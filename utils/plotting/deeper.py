@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
-from .core import new_axes
+from .core import new_axes, tidy
 
 COLORS = ("#e41a1c", "#ff7f00", "#4daf4a", "#377eb8", "#984ea3", "#a65628", "#f781bf", "#999999")
 MARKERS = ("o", "s", "^", "D", "v", "P")
@@ -68,7 +68,7 @@ def show_receptive_fields(image, windows: Sequence[Sequence[int]], labels: Seque
     ax_size.set_ylim(0, max(max(sizes), img.shape[0]) * 1.15)
     ax_size.set_title("field size after each layer")
     ax_size.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
+    tidy(fig)
     return fig
 
 
@@ -89,7 +89,7 @@ def plot_field_growth(curves: Mapping[str, Sequence[int]], image_size: int | Non
     ax.set_title("How fast the receptive field grows")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    ax.figure.tight_layout()
+    tidy(ax.figure)
     return ax.figure
 
 
@@ -109,7 +109,7 @@ def plot_gradient_norms(norms: Mapping[str, Sequence[float]], ax=None):
     ax.set_title("Gradients at initialisation, one batch")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
-    ax.figure.tight_layout()
+    tidy(ax.figure)
     return ax.figure
 
 
@@ -137,7 +137,7 @@ def plot_runs(histories: Mapping[str, Mapping[str, Sequence[float]]],
         ax.set_title(f"training {metric}")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    fig.tight_layout()
+    tidy(fig)
     return fig
 
 
@@ -163,5 +163,5 @@ def plot_dense_growth(channels_in: Sequence[int], params: Sequence[int], growth_
         ax.spines[["top", "right"]].set_visible(False)
     fig.suptitle(f"A dense block with growth rate {growth_rate}: each layer reads "
                  f"{growth_rate} more channels than the one before", y=1.02, fontsize=10)
-    fig.tight_layout()
+    tidy(fig)
     return fig

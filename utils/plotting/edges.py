@@ -16,7 +16,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from .core import new_axes, show_heatmap, show_kernels, show_matrix, text_colour
+from .core import new_axes, show_heatmap, show_kernels, show_matrix, text_colour, tidy
 
 
 def _as_2d(a, what: str) -> np.ndarray:
@@ -103,7 +103,7 @@ def show_sliding_window(image, kernel, row: int = 0, col: int = 0, output=None):
     if len(terms) > 150:
         terms = "sum of the products"
     fig.suptitle(f"Z[{row}, {col}] = {terms} = {_number(value)}", fontsize=11)
-    fig.tight_layout(rect=(0, 0, 1, 0.92))
+    tidy(fig, rect=(0, 0, 1, 0.92))
     fig.subplots_adjust(wspace=0.35)
     _operator(fig, axes[0], axes[1], "\u2299")
     _operator(fig, axes[2], axes[3], "\u03a3\u2192")
@@ -127,7 +127,7 @@ def show_conv_equation(image, kernel, output, titles: Sequence[str] = ("image", 
     fig.set_size_inches(10, 3.4)
     if suptitle:
         fig.suptitle(suptitle, fontsize=11)
-    fig.tight_layout(rect=(0, 0, 1, 0.9 if suptitle else 1))
+    tidy(fig, rect=(0, 0, 1, 0.9 if suptitle else 1))
     fig.subplots_adjust(wspace=0.5)
     _operator(fig, axes[0], axes[1], "\u2217")
     _operator(fig, axes[1], axes[2], "=")
@@ -141,7 +141,7 @@ def show_kernel_flip(kernel, name: str = "K"):
                        titles=[f"{name}: cross-correlation uses it as is",
                                f"{name} rotated 180\u00b0: convolution uses this"])
     fig.set_size_inches(7.5, 3.2)
-    fig.tight_layout()
+    tidy(fig)
     return fig
 
 
@@ -181,7 +181,7 @@ def show_edge_maps(photo, maps: Mapping[str, np.ndarray], ncols: int | None = No
             show_heatmap(_clip(m, percentile), ax=ax, cmap="magma", annotate=False,
                          title=title, colorbar=False)
         ax.axis("off")
-    fig.tight_layout()
+    tidy(fig)
     return fig
 
 
@@ -204,7 +204,7 @@ def show_kernel_learning(snapshots: Mapping[int, np.ndarray], losses: Sequence[f
     ax.set_title("loss (mean squared error)")
     ax.grid(alpha=0.3)
     ax.set_box_aspect(1)
-    fig.tight_layout()
+    tidy(fig)
     return fig
 
 

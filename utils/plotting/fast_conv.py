@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Rectangle
 
-from .core import show_matrix
+from .core import show_matrix, tidy
 
 _WINDOW = "crimson"
 
@@ -63,7 +63,7 @@ def show_im2col(A, cols=None, f: int = 2, position: tuple[int, int] = (0, 0), n_
         ax.set_yticklabels([f"row {r}" for r in range(cols.shape[0])], fontsize=8)
     fig.suptitle(f"the window of output (h, w) = {position} (outlined) becomes one row",
                  y=1.02)
-    fig.tight_layout()
+    tidy(fig)
     return fig
 
 
@@ -102,7 +102,7 @@ def show_matrix_product(rows: int, k: int, n_C: int):
     ax.set_aspect("equal")
     ax.axis("off")
     ax.set_title("a convolutional layer as one matrix product (then add b to every row)")
-    fig.tight_layout()
+    tidy(fig)
     return fig
 
 
@@ -120,7 +120,7 @@ def plot_memory(fs: Sequence[int], ratios: Sequence[float]):
     ax.set_ylabel("im2col bytes / input bytes")
     ax.set_title("im2col copies every pixel into f * f windows")
     ax.legend()
-    fig.tight_layout()
+    tidy(fig)
     return fig
 
 
@@ -146,5 +146,5 @@ def plot_benchmark(sizes: Sequence[int], seconds: Mapping[str, Sequence[float | 
     ax.set_title(title)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    fig.tight_layout()
+    tidy(fig)
     return fig

@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import PowerNorm
 
-from .core import new_axes, recolour_texts, show_matrix
+from .core import new_axes, recolour_texts, show_matrix, tidy
 
 
 def confusion_counts(y_true, y_pred, n_classes: int = 10) -> np.ndarray:
@@ -52,7 +52,7 @@ def plot_confusion_matrix(y_true, y_pred, n_classes: int = 10, ax=None):
     ax.set_ylabel("true digit")
     errors = int(counts.sum() - np.trace(counts))
     ax.set_title(f"confusion matrix: {errors:,} errors in {int(counts.sum()):,} test digits")
-    fig.tight_layout()
+    tidy(fig)
     return fig
 
 
@@ -89,7 +89,7 @@ def show_misclassified(images, y_true, y_pred, probs=None, max_images: int = 24,
         ax.set_title(label, fontsize=8, color="firebrick")
     fig.suptitle(f"{len(shown)} of the {wrong.size:,} misclassified test digits"
                  + (" (most confident first)" if probs is not None else ""), fontsize=10)
-    fig.tight_layout()
+    tidy(fig)
     return fig
 
 
@@ -139,7 +139,7 @@ def show_first_layer_filters(model, ncols: int = 8, compare: dict | None = None)
                 spine.set_edgecolor("darkgreen")
                 spine.set_linewidth(2.5)
     fig.suptitle(f"the {n} learned 3x3 filters of the first Conv2D layer", fontsize=10)
-    fig.tight_layout()
+    tidy(fig)
     return fig
 
 
@@ -183,7 +183,7 @@ def show_filters_with_maps(kernels, maps, ncols: int = 8, size: float = 1.45):
         m_img = ax_m.imshow(maps[:, :, c], cmap="viridis", vmin=0, vmax=m_top)
     fig.suptitle("each filter above its feature map; one colour scale for all filters, "
                  "one for all maps", fontsize=10)
-    fig.tight_layout(rect=(0, 0, 0.92, 0.97))
+    tidy(fig, rect=(0, 0, 0.92, 0.97))
     cax_k = fig.add_axes((0.93, 0.55, 0.012, 0.35))
     cax_m = fig.add_axes((0.93, 0.1, 0.012, 0.35))
     fig.colorbar(k_img, cax=cax_k).set_label("weight", fontsize=8)

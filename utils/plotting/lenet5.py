@@ -13,7 +13,7 @@ import numpy as np
 
 import matplotlib.pyplot as plt
 
-from .core import draw_box, new_axes
+from .core import draw_box, new_axes, tidy
 
 CONV_COLOR = "#4c72b0"
 POOL_COLOR = "#8c8c8c"
@@ -67,7 +67,7 @@ def plot_table(rows: Sequence[tuple]):
     ax_p.text(0.97, 0.04, f"dense layers: {dense / total:.0%} of all parameters",
               transform=ax_p.transAxes, ha="right", va="bottom", fontsize=9,
               bbox=dict(boxstyle="round", facecolor="white", edgecolor=DENSE_COLOR))
-    fig.tight_layout()
+    tidy(fig)
     return fig
 
 
@@ -111,5 +111,5 @@ def plot_volumes(rows: Sequence[tuple], pixel: float = 0.1, channel: float = 0.1
     ax.axis("off")
     ax.set_title("The activation of each layer, drawn to scale: height x width as the front "
                  "face, channels as depth (vectors as bars)", fontsize=10)
-    fig.tight_layout()
+    tidy(fig)
     return fig

@@ -11,7 +11,7 @@ from typing import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .core import new_axes, recolour_texts, show_heatmap, show_matrix
+from .core import new_axes, recolour_texts, show_heatmap, show_matrix, tidy
 
 PAD_COLOUR = "#9e9e9e"
 
@@ -61,7 +61,7 @@ def show_padded_versions(versions: Mapping[str, np.ndarray], pad, size: float = 
     fig, axes = new_axes(len(versions), size=size)
     for ax, (label, arr) in zip(axes, versions.items()):
         show_padded(arr, pad, ax=ax, title=label)
-    fig.tight_layout()
+    tidy(fig)
     return fig
 
 
@@ -131,7 +131,7 @@ def show_border_effect(original, blurred: Mapping[str, np.ndarray], pad: int,
     ax_p.set_title(f"row {row} (dashed line); grey: the {pad}-pixel frame", fontsize=10)
     ax_p.legend(fontsize=8)
     ax_p.grid(alpha=0.3)
-    fig.tight_layout()
+    tidy(fig)
     return fig
 
 
@@ -149,5 +149,5 @@ def plot_sizes_per_layer(sizes: Mapping[str, Sequence[int]], ax=None,
     ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
     ax.legend()
-    ax.figure.tight_layout()
+    tidy(ax.figure)
     return ax.figure

@@ -8,7 +8,7 @@ from typing import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .core import new_axes, recolour_texts, show_matrix
+from .core import new_axes, recolour_texts, show_matrix, tidy
 
 WINDOW_COLOURS = ("tab:orange", "tab:green", "tab:purple", "tab:blue", "tab:red",
                   "tab:brown", "tab:pink", "tab:olive", "tab:cyan")
@@ -65,7 +65,7 @@ def show_pooling(grid, f: int, stride: int, out=None, mode: str = "max", axes=No
     if title:
         ax_in.set_title(f"input ({title})")
     if own:
-        ax_in.figure.tight_layout()
+        tidy(ax_in.figure)
     return ax_in.figure
 
 
@@ -83,7 +83,7 @@ def show_pooling_examples(examples: Sequence[Mapping]):
                      mode=ex.get("mode", "max"), axes=row)
         if ex.get("title"):
             row[0].set_title(ex["title"], loc="left", fontsize=10)
-    fig.tight_layout()
+    tidy(fig)
     return fig
 
 
@@ -108,7 +108,7 @@ def show_shift_invariance(x, x_shifted, pooled, pooled_shifted, shift: int, f: i
             ax.set_title(t, fontsize=9)
             ax.set_xticks([])
             ax.set_yticks([])
-    fig.tight_layout()
+    tidy(fig)
     return fig
 
 
@@ -124,5 +124,5 @@ def plot_shift_sensitivity(shifts: Sequence[int], curves: Mapping[str, Sequence[
     ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
     ax.grid(alpha=0.3)
     ax.legend()
-    fig.tight_layout()
+    tidy(fig)
     return fig

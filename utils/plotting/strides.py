@@ -12,7 +12,7 @@ from typing import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .core import new_axes, show_matrix
+from .core import new_axes, show_matrix, tidy
 from .padding import shade_padding
 
 
@@ -152,5 +152,5 @@ def show_strided_step(image, kernel, output, stride, position: Sequence[int],
                 title=f"output ({i}, {j}) = {out[i, j]:g}")
     terms = " + ".join(f"{a:g}*{b:g}" for a, b in zip(window.ravel(), ker.ravel()))
     fig.suptitle(f"{terms} = {out[i, j]:g}", fontsize=9, y=0.04)
-    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    tidy(fig, rect=(0, 0.07, 1, 1))
     return fig
