@@ -145,10 +145,16 @@ _CGROUP_ROOTS = ("/sys/fs/cgroup/pids", "/sys/fs/cgroup/unified", "/sys/fs/cgrou
 
 
 def _sweep(base: str) -> None:
-    """Remove empty cgroups of kernels whose launcher was killed (busy ones stay)."""
+    """Remove empty cgroups of kernels whose launcher was killed (busy ones stay).
+
+    A cgroup ``k<pid>`` whose launcher still runs is left alone even when it is
+    empty: that launcher has just made it and is about to move into it (removing
+    it then made the launcher fail closed when many kernels started at once).
+    """
     try:
         for name in os.listdir(base):
-            if name.startswith("k") and name[1:].isdigit():
+            owner = name[1:]
+            if name.startswith("k") and owner.isdigit() and not os.path.exists(f"/proc/{owner}"):
                 try:
                     os.rmdir(os.path.join(base, name))
                 except OSError:
