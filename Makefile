@@ -31,7 +31,7 @@ test: install
 	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 test-fast: install
-	$(BIN)/python -m pytest -n 2 -m "not slow and not browser" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not slow and not browser" $(PYTEST_ARGS)
 
 # JupyterLab for students: notebooks/ as the root folder, figures inline (whatever
 # MPLBACKEND the shell has), nbgrader's student tools on (Validate button in each
